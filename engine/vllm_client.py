@@ -183,6 +183,11 @@ class VLLMClient:
 
     # -- lifecycle -----------------------------------------------------------------------------
 
+    @property
+    def pending_requests(self) -> int:
+        """Requests the engine holds that have not finished (0 once everything is done or aborted)."""
+        return int(self._engine.get_num_unfinished_requests())
+
     async def reset_prefix_cache(self) -> None:
         """Drop every cached KV block (for measurements that must start cold)."""
         await self._engine.reset_prefix_cache()

