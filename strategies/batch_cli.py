@@ -4,20 +4,25 @@ The order of work is what keeps it safe: validate the input and recover the outp
 (no engine yet), write the input's error records, then start the engine and append each result
 the moment it finishes. Killing the process at any point loses at most the items in flight;
 re-running the same command picks up where it stopped.
+
+`run_jsonl` is the same run on a client you already have (a service, a notebook, a test):
+
+    >>> summary = await run_jsonl(RunOptions(input=Path("q.jsonl"), output=Path("r.jsonl")),
+    ...                           client)                                     # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from engine import ModelEntry, Usage
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine import ModelClient, ModelEntry, Usage
 from strategies.base import StrategyConfig, get_optimizer
-from strategies.batch import BatchItem, BatchResult, run_batch
+from strategies.batch import DEFAULT_CONCURRENCY, BatchItem, BatchResult, run_batch
 from strategies.runfile import (
     Done,
     OutputWriter,
@@ -32,51 +37,112 @@ from strategies.runfile import (
 EXIT_OK, EXIT_FAILURES, EXIT_INTERRUPTED = 0, 1, 130
 
 
-def run_file(args: argparse.Namespace, entry: ModelEntry, config: StrategyConfig) -> int:
-    """Run `args.strategy` over `args.input`, appending to `args.output`; returns the exit code."""
-    items, input_errors = read_input(args.input)
-    if args.limit is not None:
-        items, input_errors = _first_lines(items, input_errors, args.limit)
-    done = recover_output(args.output)
-    if done.truncated_bytes:
-        print(f"note: dropped a torn last line ({done.truncated_bytes} bytes) from {args.output}", file=sys.stderr)
-    if args.retry_errors:
-        done = drop_errors(args.output, done)
-    todo = [i for i in items if not done.has(i.id, i.line)]
-    skipped = len(items) - len(todo)
-    if skipped:
-        print(f"resuming: {skipped} item(s) already in {args.output}", file=sys.stderr)
+class RunOptions(BaseModel):
+    """What `optivllm run` was asked to do."""
 
-    optimizer = get_optimizer(args.strategy, config)
-    writer = OutputWriter(args.output, keep_reasoning=not args.no_reasoning)
-    start = time.perf_counter()
-    written = 0
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    input: Path
+    output: Path
+    strategy: str = "mars"
+    config: dict[str, Any] = Field(default_factory=dict, description="Strategy settings.")
+    model: str = Field("", description="Model name, for the summary.")
+    concurrency: int = Field(DEFAULT_CONCURRENCY, ge=1)
+    limit: int | None = Field(None, ge=0)
+    keep_reasoning: bool = True
+    retry_errors: bool = False
+    quiet: bool = False
+
+
+class PreparedRun:
+    """The input read, the output recovered and the work left: everything before the engine."""
+
+    def __init__(self, options: RunOptions) -> None:
+        self.options = options
+        items, self.input_errors = read_input(options.input)
+        if options.limit is not None:
+            items, self.input_errors = _first_lines(items, self.input_errors, options.limit)
+        self.done: Done = recover_output(options.output)
+        if self.done.truncated_bytes:
+            _note(f"dropped a torn last line ({self.done.truncated_bytes} bytes) from {options.output}")
+        if options.retry_errors:
+            self.done = drop_errors(options.output, self.done)
+        self.todo = [i for i in items if not self.done.has(i.id, i.line)]
+        if len(items) > len(self.todo):
+            _note(f"resuming: {len(items) - len(self.todo)} item(s) already in {options.output}")
+        self.written = 0
+        self.started = time.perf_counter()
+
+    def record(self, writer: OutputWriter, result: BatchResult) -> None:
+        writer.write(result)
+        self.done.records.append(result.model_dump(mode="json"))
+        if result.id is not None:
+            self.done.ids.add(result.id)
+        self.written += 1
+
+    def write_input_errors(self, writer: OutputWriter) -> None:
+        for error in self.input_errors:
+            if not self.done.has(error.id, error.line):
+                self.record(writer, error)
+
+    def summary(self) -> RunSummary:
+        o = self.options
+        summary = summarize(
+            self.done.records,
+            strategy=o.strategy,
+            model=o.model,
+            wall_s=time.perf_counter() - self.started,
+            run_items=self.written,
+        )
+        summary_path(o.output).write_text(summary.model_dump_json(indent=2) + "\n")
+        return summary
+
+
+async def run_prepared(run: PreparedRun, client: ModelClient) -> RunSummary:
+    """Run the work left on `client`, appending each result as it finishes."""
+    o = run.options
+    optimizer = get_optimizer(o.strategy, o.config)
+    writer = OutputWriter(o.output, keep_reasoning=o.keep_reasoning)
+    progress = _Progress(len(run.todo), quiet=o.quiet)
+    try:
+        run.write_input_errors(writer)
+        run.started = time.perf_counter()  # rates cover the batch, not the engine's start
+        async for result in run_batch(run.todo, optimizer, client, concurrency=o.concurrency):
+            run.record(writer, result)
+            progress.update(result)
+    finally:
+        progress.close()
+        writer.close()
+    return run.summary()
+
+
+async def run_jsonl(options: RunOptions, client: ModelClient) -> RunSummary:
+    """A whole `optivllm run` on an existing client; returns the summary (also written to disk)."""
+    return await run_prepared(PreparedRun(options), client)
+
+
+def run_file(options: RunOptions, entry: ModelEntry) -> int:
+    """The CLI's run: prepare, start the engine only if there is work, run, summarize."""
+    import asyncio
+
+    run = PreparedRun(options)
     interrupted = False
     try:
-        for error in input_errors:
-            if not done.has(error.id, error.line):
-                written += _record(writer, done, error)
-        if todo:
+        if run.todo:
             from engine import VLLMClient
 
             with VLLMClient(entry) as client:
-                start = time.perf_counter()  # rates exclude the engine's start
-                written += asyncio.run(_run(todo, optimizer, client, writer, done, args))
+                asyncio.run(run_prepared(run, client))
+        else:
+            writer = OutputWriter(options.output, keep_reasoning=options.keep_reasoning)
+            run.write_input_errors(writer)
+            writer.close()
     except KeyboardInterrupt:
         interrupted = True
-    finally:
-        writer.close()
-
-    summary = summarize(
-        done.records, strategy=args.strategy, model=entry.name, wall_s=time.perf_counter() - start, run_items=written
-    )
-    summary_path(args.output).write_text(summary.model_dump_json(indent=2) + "\n")
-    _print_summary(summary, args.output)
+    summary = run.summary()
+    print_summary(summary, options.output)
     if interrupted:
-        print(
-            f"interrupted: {written} item(s) written this run; re-run the same command to resume",
-            file=sys.stderr,
-        )
+        _note(f"interrupted: {run.written} item(s) written this run; re-run the same command to resume")
         return EXIT_INTERRUPTED
     return EXIT_FAILURES if summary.failures else EXIT_OK
 
@@ -90,26 +156,8 @@ def _first_lines(
     return [i for i in items if (i.line or 0) <= last], [e for e in errors if (e.line or 0) <= last]
 
 
-def _record(writer: OutputWriter, done: Done, result: BatchResult) -> int:
-    writer.write(result)
-    done.records.append(result.model_dump(mode="json"))
-    if result.id is not None:
-        done.ids.add(result.id)
-    return 1
-
-
-async def _run(
-    todo: list[BatchItem], optimizer: Any, client: Any, writer: OutputWriter, done: Done, args: argparse.Namespace
-) -> int:
-    progress = _Progress(len(todo), quiet=args.quiet)
-    written = 0
-    try:
-        async for result in run_batch(todo, optimizer, client, concurrency=args.concurrency):
-            written += _record(writer, done, result)
-            progress.update(result)
-    finally:
-        progress.close()
-    return written
+def _note(message: str) -> None:
+    print(message, file=sys.stderr)
 
 
 class _Progress:
@@ -141,7 +189,8 @@ class _Progress:
         self._bar.close()
 
 
-def _print_summary(s: RunSummary, output: Path) -> None:
+def print_summary(s: RunSummary, output: Path) -> None:
+    """The end-of-run report on stdout."""
     acc = f"{s.accuracy:.1%} ({s.correct}/{s.graded})" if s.accuracy is not None else "n/a (no references)"
     print(
         f"\n{s.strategy} on {s.model}: {s.items} items, {s.succeeded} ok, {s.failures} failed"
@@ -153,3 +202,8 @@ def _print_summary(s: RunSummary, output: Path) -> None:
         f" {s.completion_tokens_per_s:.1f} completion tokens/s\n"
         f"results: {output}   summary: {summary_path(output)}"
     )
+
+
+def config_of(config: StrategyConfig) -> dict[str, Any]:
+    """A validated strategy config as the plain settings `RunOptions` carries."""
+    return config.model_dump()

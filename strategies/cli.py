@@ -141,12 +141,24 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from strategies.batch_cli import run_file
+    from strategies.batch_cli import RunOptions, config_of, run_file
 
     entry, config = _prepare(args)
     if args.concurrency < 1:
         raise ConfigError(f"--concurrency must be >= 1, got {args.concurrency}")
-    return run_file(args, entry, config)
+    options = RunOptions(
+        input=args.input,
+        output=args.output,
+        strategy=args.strategy,
+        config=config_of(config),
+        model=entry.name,
+        concurrency=args.concurrency,
+        limit=args.limit,
+        keep_reasoning=not args.no_reasoning,
+        retry_errors=args.retry_errors,
+        quiet=args.quiet,
+    )
+    return run_file(options, entry)
 
 
 # -- shared validation --------------------------------------------------------------------------

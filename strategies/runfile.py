@@ -154,6 +154,9 @@ def drop_errors(path: Path, done: Done) -> Done:
     return Done(ids={str(r["id"]) for r in kept if r.get("id") is not None}, records=kept)
 
 
+_ERROR_FIELDS = {"id", "line", "strategy", "error", "elapsed_s"}
+
+
 class OutputWriter:
     """Appends one JSON line per result and makes it durable before returning."""
 
@@ -163,8 +166,11 @@ class OutputWriter:
         self._keep_reasoning = keep_reasoning
 
     def write(self, result: BatchResult) -> None:
-        exclude = None if self._keep_reasoning else {"reasoning"}
-        self._file.write(result.model_dump_json(exclude=exclude) + "\n")
+        if result.error is not None:
+            line = result.model_dump_json(include=_ERROR_FIELDS)
+        else:
+            line = result.model_dump_json(exclude=None if self._keep_reasoning else {"reasoning"})
+        self._file.write(line + "\n")
         self._file.flush()
         os.fsync(self._file.fileno())
 
