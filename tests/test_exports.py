@@ -5,7 +5,7 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("package", ["engine", "kernels", "strategies"])
+@pytest.mark.parametrize("package", ["engine", "kernels", "strategies", "strategies.mars"])
 def test_all_is_sorted_and_complete(package: str):
     module = importlib.import_module(package)
     exported = module.__all__

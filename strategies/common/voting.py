@@ -74,7 +74,8 @@ def ranking(solutions: Sequence[Solution]) -> list[int]:
     """Every index, best first: solutions with an answer by verification score plus agreement
     (ties: lower index), then those without an answer, in order.
 
-    >>> ranking([Solution(), Solution(answer_key="5"), Solution(answer_key="4", verification_score=1)])
+    >>> reviewed = Solution(answer_key="4", verification_score=1.0)
+    >>> ranking([Solution(), Solution(answer_key="5"), reviewed])
     [2, 1, 0]
     """
     agree = agreement(solutions)

@@ -1,0 +1,138 @@
+"""MARS, the multi-agent reasoning system: explore, verify, aggregate, improve, select.
+
+Every step of a phase is one batched `generate` call tagged with the phase's name, so the
+engine schedules a phase's requests together and `metadata.usage_by_phase` accounts for each
+phase. All state of a run lives in its `MarsRun`; a `Mars` holds only its config, so any number
+of `optimize` calls may run concurrently on one client and their phases overlap in the engine.
+
+Calls of a run with A agents, P = `verification_passes_required`, N = `rsa_population`:
+
+    phase              generate calls                         requests per call
+    exploration        1                                      A
+    verification       1 per round                            P per solution reviewed
+    aggregation        rsa: rsa_loops; moe: 1; else 0         rsa: N; moe: 1
+      + verification   1 round for the new aggregates         P x new aggregates
+    strategy_network   1 when improvement starts (if on)      one per agent
+    improvement        2 per iteration (revise + verify)      unverified pool; P x that
+    selection          0, or 1 synthesis call                 1
+
+A default (full) run, A = 3, P = 2, RSA N = 3, T = 1: 4 calls and 18 requests when a solution is
+verified before improvement; each improvement iteration adds 2 calls and up to 18 requests
+(6 revisions, 12 reviews), the strategy network 1 call and 3 requests; at most 16 calls.
+
+Example:
+    >>> mars = Mars(MarsConfig.lightweight(max_tokens=128))       # doctest: +SKIP
+    >>> solution = await mars.optimize("What is 17 * 3?", client)  # doctest: +SKIP
+    >>> solution.answer, solution.metadata.selection_rule          # doctest: +SKIP
+    ('51', 'verified')
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import ClassVar
+
+from engine import InputError, ModelClient
+from strategies.base import register
+from strategies.events import EventCallback, iterate_events
+from strategies.mars.aggregate import aggregate
+from strategies.mars.config import MarsConfig
+from strategies.mars.errors import MarsError
+from strategies.mars.events import Completed, Error, ImprovementIterationStarted, MarsEvent
+from strategies.mars.explore import explore
+from strategies.mars.improve import improve, with_revisions
+from strategies.mars.network import Approach, extract_approaches
+from strategies.mars.run import MarsRun
+from strategies.mars.select import SelectionRule, select
+from strategies.mars.verify import verify
+from strategies.solution import Solution
+
+logger = logging.getLogger(__name__)
+
+CALLS = (
+    "exploration 1 call (A requests); verification 1 call per round (P per solution); "
+    "aggregation rsa T calls (N each) / moe 1 call / majority, none 0, plus one verification "
+    "round for new aggregates; strategy network 1 call (A) when improvement starts; improvement "
+    "2 calls per iteration (revise, re-verify), at most max_iterations; selection 0 or 1. "
+    "Default: 4 calls / 18 requests when a solution verifies early, at most 16 calls."
+)
+
+
+@register(
+    "mars",
+    description="Multi-agent reasoning: agents explore at different temperatures, verify each "
+    "other's solutions, aggregate, improve the unverified ones and select the answer",
+    calls=CALLS,
+    config=MarsConfig,
+)
+class Mars:
+    """The MARS optimizer; `Mars(MarsConfig.lightweight())` for a cheap run."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+
+    def __init__(self, config: MarsConfig | None = None) -> None:
+        self.config = config if config is not None else MarsConfig()
+
+    async def optimize(
+        self,
+        query: str,
+        client: ModelClient,
+        *,
+        system: str | None = None,
+        on_event: EventCallback | None = None,
+    ) -> Solution:
+        """Answer `query`; raises a `MarsError` subclass naming the phase that failed."""
+        if not query.strip():
+            raise InputError("MARS got an empty query; pass the question to answer")
+        run = MarsRun.start(query, client, self.config, system, on_event)
+        try:
+            chosen, rule = await self._solve(run)
+        except MarsError as err:
+            await run.sink.emit(Error(phase=err.phase, message=str(err)))
+            raise
+        final = chosen.model_copy(update={"metadata": run.metadata()})
+        solution = run.client.finish(final, strategy=self.name, selection_rule=rule)
+        await run.sink.emit(Completed(solution_id=solution.id))
+        logger.info(
+            "mars: answer %r by rule %s, %d calls, %d requests, %.1f s",
+            solution.answer, rule, solution.metadata.engine_calls,
+            solution.metadata.engine_requests, solution.metadata.wall_s,
+        )
+        return solution
+
+    def events(
+        self, query: str, client: ModelClient, *, system: str | None = None
+    ) -> AsyncIterator[MarsEvent | Solution]:
+        """The run's events as they happen, then its `Solution` as the last item."""
+        return iterate_events(
+            lambda on_event: self.optimize(query, client, system=system, on_event=on_event)
+        )
+
+    async def _solve(self, run: MarsRun) -> tuple[Solution, SelectionRule]:
+        config = run.config
+        # 1) exploration: every agent answers at its own temperature
+        pool = await explore(run)
+        # 2) verification: each solution reviewed by agents other than its author
+        pool = await verify(run, pool)
+        # 3) aggregation: new candidates from the pool, reviewed in a round of their own
+        merged = await aggregate(run, pool)
+        if merged:
+            pool = pool + await verify(run, merged)
+        # 4) improvement: revise the unverified with their feedback and re-verify, until one
+        #    solution is verified or the iterations run out
+        approaches: list[Approach] = []
+        run.details["improvement_iterations"] = 0
+        for iteration in range(1, config.max_iterations + 1):
+            if any(s.is_verified for s in pool):
+                break
+            run.details["improvement_iterations"] = iteration
+            await run.sink.emit(ImprovementIterationStarted(iteration=iteration))
+            if config.strategy_network and iteration == 1:
+                approaches = await extract_approaches(run, pool)
+            revisions = await improve(run, pool, approaches)
+            if revisions:
+                pool = with_revisions(run, pool, await verify(run, revisions))
+        # 5) selection: best verified, else the majority answer, else one synthesis
+        return await select(run, pool)

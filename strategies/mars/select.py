@@ -1,0 +1,69 @@
+"""Phase 5, selection: pick the answer by the first rule that applies.
+
+1. `verified`: the verified solution with the highest confidence;
+2. `majority`: else the consensus-kernel majority among the candidates that have an answer
+   (its representative is the group's best-reviewed member);
+3. `synthesis`: else one synthesis call over every candidate (tag `selection`).
+
+Confidence, in [0, 1], is the mean of two shares: the solution's verification score (the mean
+score of its reviews) and its agreement (the share of the other candidates that give the same
+answer).
+
+Example:
+    >>> from strategies.solution import Solution
+    >>> sols = [Solution(answer_key="4", verification_score=1.0), Solution(answer_key="4")]
+    >>> [s.confidence for s in with_confidence(sols)]
+    [1.0, 0.5]
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from strategies.common.aggregate import moe_synthesis
+from strategies.common.voting import agreement, majority
+from strategies.mars.errors import SelectionError, phase_errors
+from strategies.mars.events import SelectionDone
+from strategies.mars.phases import Phase
+from strategies.mars.run import MarsRun
+from strategies.solution import Solution
+
+SelectionRule = Literal["verified", "majority", "synthesis"]
+
+
+def with_confidence(solutions: list[Solution]) -> list[Solution]:
+    """Copies with `confidence` = (verification score + agreement) / 2."""
+    return [
+        s.model_copy(update={"confidence": (s.verification_score + a) / 2})
+        for s, a in zip(solutions, agreement(solutions), strict=True)
+    ]
+
+
+async def select(run: MarsRun, pool: list[Solution]) -> tuple[Solution, SelectionRule]:
+    """The chosen solution (with its confidence) and the rule that chose it."""
+    scored = run.record(with_confidence(pool))
+    verified = [s for s in scored if s.is_verified]
+    rule: SelectionRule
+    if verified:
+        chosen, rule = max(verified, key=lambda s: s.confidence), "verified"
+    elif (pick := majority(scored)).index >= 0:
+        chosen, rule = scored[pick.index], "majority"
+    else:
+        chosen, rule = await _synthesize(run, scored), "synthesis"
+    await run.sink.emit(SelectionDone(solution_id=chosen.id, rule=rule))
+    return chosen, rule
+
+
+async def _synthesize(run: MarsRun, candidates: list[Solution]) -> Solution:
+    config = run.config
+    with phase_errors(SelectionError):
+        merged = await moe_synthesis(
+            run.client, run.query, candidates, experts=len(candidates),
+            sampling=run.solve_sampling(config.agent_temperatures[0]), tag=Phase.SELECTION,
+            system=run.system, method="synthesis",
+        )
+    if not merged.solution.reasoning.strip():
+        raise SelectionError("no candidate had an answer and the synthesis call wrote nothing")
+    run.parents[merged.solution.id] = merged.parents
+    [synthesis] = run.record(with_confidence([*candidates, merged.solution])[-1:])
+    return synthesis

@@ -1,0 +1,55 @@
+"""Phase 2, verification: a round of cross-agent reviews, every review of the round in one call.
+
+Solution of agent i is reviewed by agents i+1, i+2, ... (mod A, never i itself; see
+`cross_assignments`), `verification_passes_required` reviews each; it is verified when that many
+consecutive reviews say `VERDICT: CORRECT`. With a single agent, whose only peer would be itself,
+the reviews go to the "independent-verifier" persona instead, never to the author's id. An
+unparseable review counts as not positive and is noted in the run's fallbacks. Aggregates (no
+agent wrote them) may go to any agent. Reviews use their own system prompt, not the user's.
+
+Example:
+    >>> pool = await verify(run, pool)   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from strategies.common.verify import cross_assignments, reviewed, verify_batch
+from strategies.mars.errors import VerificationError, phase_errors
+from strategies.mars.events import SolutionVerified, VerificationStarted
+from strategies.mars.phases import Phase
+from strategies.mars.run import MarsRun
+from strategies.solution import Solution
+
+
+async def verify(run: MarsRun, solutions: list[Solution]) -> list[Solution]:
+    """`solutions` reviewed by one round: copies with `is_verified` and `verification_score` set."""
+    passes = run.config.verification_passes_required
+    round_number = next(run.rounds)
+    run.details["verification_rounds"] = round_number
+    await run.sink.emit(VerificationStarted(round=round_number))
+    authors = [run.author_of(s) for s in solutions]
+    assignments = cross_assignments(authors, run.config.agent_ids, passes)
+    with phase_errors(VerificationError):
+        reviews = await verify_batch(
+            run.client, run.query, solutions, assignments, sampling=run.verify_sampling,
+            tag=Phase.VERIFICATION,
+        )
+    checked = []
+    for solution, round_reviews in zip(solutions, reviews, strict=True):
+        history = run.reviews.setdefault(solution.id, [])
+        history.extend(round_reviews)
+        run.fallbacks.extend(
+            f"verification: {r.verifier_id} on {solution.id}: {r.fallback}"
+            for r in round_reviews
+            if r.fallback
+        )
+        solution = reviewed(solution, history, passes_required=passes)
+        await run.sink.emit(
+            SolutionVerified(
+                solution_id=solution.id,
+                is_correct=solution.is_verified,
+                score=solution.verification_score,
+            )
+        )
+        checked.append(solution)
+    return run.record(checked)

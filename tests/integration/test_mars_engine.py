@@ -1,0 +1,74 @@
+"""MARS on the real engine (SmolLM2-135M on CPU): full and lightweight runs, prefix-cache hits
+in verification, and eight concurrent runs on one client. Token budgets are small for speed;
+the model is too weak for accuracy claims, so these check the machinery, not the answers."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from engine import VLLMClient
+from strategies import Solution
+from strategies.mars import Mars, MarsConfig, MarsEvent
+
+pytestmark = pytest.mark.engine
+
+BUDGET = {"max_tokens": 96, "verify_max_tokens": 64}
+PAIRS = [(12, 7), (6, 9), (23, 4), (8, 8), (15, 5), (31, 2), (7, 14), (9, 11)]
+QUESTIONS = [f"What is {a} + {b}? Give the number." for a, b in PAIRS]
+
+
+def assert_complete(solution: Solution) -> None:
+    """A finished run: a written solution, a rule, and usage for every phase that ran."""
+    meta = solution.metadata
+    assert solution.reasoning.strip() and meta.strategy == "mars"
+    assert meta.selection_rule in ("verified", "majority", "synthesis")
+    assert 0.0 <= solution.confidence <= 1.0 and meta.wall_s > 0
+    ran = {"exploration", "verification"}
+    if meta.details["improvement_iterations"]:
+        ran.add("improvement")
+    assert ran <= set(meta.usage_by_phase)
+    for phase, usage in meta.usage_by_phase.items():
+        assert usage.requests > 0 and usage.prompt_tokens > 0, phase
+        assert usage.completion_tokens > 0 and usage.wall_s > 0, phase
+    assert meta.engine_requests == sum(u.requests for u in meta.usage_by_phase.values())
+
+
+async def test_full_run_completes_with_usage_for_every_phase(engine_client: VLLMClient) -> None:
+    events: list[MarsEvent] = []
+    config = MarsConfig.full(max_iterations=1, **BUDGET)
+    solution = await Mars(config).optimize(QUESTIONS[0], engine_client, on_event=events.append)
+    assert_complete(solution)
+    assert "aggregation" in solution.metadata.usage_by_phase
+    assert solution.metadata.usage_by_phase["aggregation"].requests == config.rsa_population
+    kinds = [e.type for e in events]
+    assert kinds[0] == "exploration_started" and kinds[-1] == "completed"
+    assert "aggregation_done" in kinds and "selection_done" in kinds
+
+
+async def test_verification_is_served_from_the_prefix_cache(engine_client: VLLMClient) -> None:
+    config = MarsConfig.lightweight(max_iterations=0, verification_passes_required=2, **BUDGET)
+    solution = await Mars(config).optimize(QUESTIONS[1], engine_client)
+    verification = solution.metadata.usage_by_phase["verification"]
+    assert verification.requests == 4
+    assert verification.cached_tokens > 0, verification
+
+
+async def test_lightweight_runs_complete(engine_client: VLLMClient) -> None:
+    config = MarsConfig.lightweight(**BUDGET)
+    for question in QUESTIONS[2:4]:
+        solution = await Mars(config).optimize(question, engine_client)
+        assert_complete(solution)
+        assert "aggregation" not in solution.metadata.usage_by_phase
+        assert solution.metadata.details["improvement_iterations"] <= 2
+
+
+async def test_eight_concurrent_runs_on_one_client(fresh_stats: VLLMClient) -> None:
+    mars = Mars(MarsConfig.lightweight(max_iterations=1, **BUDGET))
+    solutions = await asyncio.gather(*(mars.optimize(q, fresh_stats) for q in QUESTIONS))
+    assert len(solutions) == 8 and len({s.id for s in solutions}) == 8
+    for solution in solutions:
+        assert_complete(solution)
+    # each run counted only its own requests, and together they are all the client served
+    assert sum(s.metadata.engine_requests for s in solutions) == fresh_stats.stats.total.requests

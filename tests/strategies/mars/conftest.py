@@ -1,0 +1,12 @@
+"""Fixtures of the MARS logic tests (the scripted model lives in `mars_script`)."""
+
+from __future__ import annotations
+
+import pytest
+from mars_script import MarsScript
+
+
+@pytest.fixture
+def script() -> MarsScript:
+    """A scripted model whose every reviewer says CORRECT and every answer is 4."""
+    return MarsScript()

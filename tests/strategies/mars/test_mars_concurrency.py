@@ -1,0 +1,72 @@
+"""Many MARS queries at once on one client and one `Mars`: no shared state, no lost events."""
+
+from __future__ import annotations
+
+import asyncio
+
+from mars_script import CORRECT, INCORRECT, MarsScript
+
+from engine import Prompt, Sampling
+from strategies import Solution
+from strategies.mars import Completed, ExplorationStarted, Mars, MarsConfig, MarsEvent
+
+
+async def test_eight_concurrent_runs_on_one_client_each_get_their_own_answer() -> None:
+    def solve(prompt: Prompt, sampling: Sampling) -> str:
+        n = int(prompt.messages[-1].content.split()[2])
+        return f"{n} + {n} = {2 * n}. Answer: {2 * n}"
+
+    def improve(prompt: Prompt, sampling: Sampling) -> str:
+        n = int(prompt.messages[-1].content.split()[3])
+        return f"Again: {n} + {n} = {2 * n}. Answer: {2 * n}"
+
+    # reviews reject first attempts, so every run goes through an improvement iteration
+    def verify(prompt: Prompt, sampling: Sampling) -> str:
+        return CORRECT if "Again" in prompt.messages[-1].content else INCORRECT
+
+    script = MarsScript(solve=solve, improve=improve, verify=verify)
+    client = script.client()
+    mars = Mars(MarsConfig(aggregation="none"))
+    events: dict[int, list[MarsEvent]] = {n: [] for n in range(8)}
+    solutions = await asyncio.gather(
+        *(
+            mars.optimize(f"What is {n} plus {n}?", client, on_event=events[n].append)
+            for n in range(8)
+        )
+    )
+    assert [s.answer for s in solutions] == [str(2 * n) for n in range(8)]
+    assert all(s.metadata.selection_rule == "verified" for s in solutions)
+    # each run's accounting is its own: 5 calls (explore, verify, network, improve, verify)
+    assert all(s.metadata.engine_calls == 5 for s in solutions)
+    assert all(s.metadata.engine_requests == 3 + 6 + 3 + 3 + 6 for s in solutions)
+    assert len(client.calls) == 8 * 5
+    for n, solution in enumerate(solutions):
+        last = events[n][-1]
+        assert isinstance(last, Completed) and last.solution_id == solution.id
+    assert len({s.id for s in solutions}) == 8
+
+
+async def test_runs_interleave_their_phases() -> None:
+    order: list[str] = []
+    script = MarsScript()
+
+    async def run(query: str) -> None:
+        async def note(event: MarsEvent) -> None:
+            order.append(f"{query}:{event.type}")
+            await asyncio.sleep(0)
+
+        await Mars(MarsConfig.lightweight()).optimize(query, script.client(), on_event=note)
+
+    await asyncio.gather(run("a"), run("b"))
+    first_b = next(i for i, e in enumerate(order) if e.startswith("b:"))
+    last_a = max(i for i, e in enumerate(order) if e.startswith("a:"))
+    assert first_b < last_a  # b started before a finished
+
+
+async def test_an_unread_event_iterator_does_not_block_the_run() -> None:
+    script = MarsScript(verify=lambda p, s: INCORRECT)
+    iterator = Mars(MarsConfig(max_iterations=3)).events("2+2?", script.client())
+    assert isinstance(await anext(iterator), ExplorationStarted)
+    await asyncio.sleep(0.05)  # the run finishes while nobody reads
+    rest = [item async for item in iterator]
+    assert isinstance(rest[-1], Solution) and rest[-1].metadata.selection_rule == "majority"
