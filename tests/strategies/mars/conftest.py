@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from mars_script import MarsScript
+from tests.strategies.mars.mars_script import MarsScript
 
 
 @pytest.fixture

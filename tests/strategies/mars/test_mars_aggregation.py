@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mars_script import INCORRECT, MarsScript
+from tests.strategies.mars.mars_script import INCORRECT, MarsScript
 
 from strategies.mars import Mars, MarsConfig, MarsEvent
 

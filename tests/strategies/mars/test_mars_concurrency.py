@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from mars_script import CORRECT, INCORRECT, MarsScript
+from tests.strategies.mars.mars_script import CORRECT, INCORRECT, MarsScript
 
 from engine import Prompt, Sampling
 from strategies import Solution

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from mars_script import CORRECT, INCORRECT, MarsScript, phase_of
+from tests.strategies.mars.mars_script import CORRECT, INCORRECT, MarsScript, phase_of
 
 from engine import ClientError, ContextLengthError, Prompt, Sampling, ScriptedClient
 from strategies import Solution, get_optimizer

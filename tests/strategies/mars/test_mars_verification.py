@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from mars_script import CORRECT, INCORRECT, MarsScript, agent_answer, author_in, reviewer_of
+from tests.strategies.mars.mars_script import CORRECT, INCORRECT, MarsScript, agent_answer, author_in, reviewer_of
 
 from engine import Prompt, Sampling, ScriptedClient
 from strategies.common.verify import INDEPENDENT_VERIFIER
