@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 mkdir -p runs
-exec .venv/bin/optivllm run --strategy mars \
+exec .venv/bin/optivllm run --strategy mars --set preset=lightweight --set max_tokens=256 \
   --input strategies/data/sample_questions.jsonl --output runs/sample-mars.jsonl "$@"

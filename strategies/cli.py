@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import sys
 import tomllib
 from pathlib import Path
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    signal.signal(signal.SIGTERM, _stop_gracefully)  # like Ctrl-C: finish writes, shut the engine down
     try:
         return int(args.command(args))
     except KeyboardInterrupt:
@@ -44,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, OptivllmError) as err:
         print(f"optivllm: error: {err}", file=sys.stderr)
         return EXIT_USAGE if isinstance(err, (ConfigError, ValueError)) else EXIT_FAILURES
+
+
+def _stop_gracefully(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -1,0 +1,180 @@
+"""Benchmark: strategy throughput in three modes on one engine, and how it scales with Q.
+
+For each strategy and each Q (questions), on the same engine in one run:
+- `batched`: optivllm as designed: all Q queries in flight, every fan-out one engine call;
+- `sequential`: the same strategy and prompts, one engine request at a time and one query after
+  another, as a per-call HTTP client (optillm, optillm-rs) sends them;
+- `limit`: the requests `batched` made, replayed in ONE `generate` call with the same prompts and
+  their completion lengths forced (min_tokens = max_tokens = recorded length): no strategy
+  logic, no phase barriers: the ceiling this engine can reach for that work.
+Reported: wall time, questions/s, completion tokens/s, engine requests, prefix-cache hit rate,
+`speedup` = sequential wall / batched wall, `efficiency` = limit wall / batched wall.
+The prefix cache is reset before every measurement.
+
+    python benchmarks/bench_throughput.py --strategies mars --q 1,4,16
+    python benchmarks/bench_throughput.py --strategies all --q 4 --out benchmarks/results/throughput_all.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.datasets import generate
+from benchmarks.harness import (
+    RESULTS,
+    RecordingClient,
+    SequentialClient,
+    describe_engine,
+    replay_as_one_batch,
+    write_result,
+)
+from engine import ModelClient, Usage
+from strategies import BatchItem, build_config, get_optimizer, run_batch, strategy_names
+
+DEFAULT_OUT = RESULTS / "throughput.json"
+SEED = 0
+
+
+def bench_config(strategy: str, max_tokens: int) -> dict[str, Any]:
+    """The strategy's config at this benchmark's token budget (verification gets half)."""
+    fields = type(build_config(strategy)).model_fields
+    config: dict[str, Any] = {"max_tokens": max_tokens}
+    for key in ("verify_max_tokens", "rating_max_tokens", "critique_max_tokens"):
+        if key in fields:
+            config[key] = max(16, max_tokens // 2)
+    return config
+
+
+def _mode(wall: float, q: int, usage: Usage, failures: int) -> dict[str, Any]:
+    return {
+        "wall_s": round(wall, 3),
+        "questions_per_s": round(q / wall, 4) if wall else 0.0,
+        "completion_tokens": usage.completion_tokens,
+        "completion_tokens_per_s": round(usage.completion_tokens / wall, 2) if wall else 0.0,
+        "engine_requests": usage.requests,
+        "prompt_tokens": usage.prompt_tokens,
+        "cached_tokens": usage.cached_tokens,
+        "cache_hit_rate": round(usage.cache_hit_rate, 4),
+        "failures": failures,
+    }
+
+
+async def _reset(client: ModelClient) -> None:
+    reset = getattr(client, "reset_prefix_cache", None)
+    if reset is not None:
+        await reset()
+
+
+async def _run(items: list[BatchItem], strategy: str, config: dict[str, Any], client: ModelClient, concurrency: int) -> tuple[float, int]:
+    optimizer = get_optimizer(strategy, config)
+    start = time.perf_counter()
+    failures = sum([r.error is not None async for r in run_batch(items, optimizer, client, concurrency=concurrency)])
+    return time.perf_counter() - start, failures
+
+
+async def measure(
+    client: ModelClient, strategy: str, q: int, *, max_tokens: int, sequential: bool = True
+) -> dict[str, Any]:
+    """The three modes for one strategy at one Q."""
+    items = generate(q, seed=SEED)
+    config = bench_config(strategy, max_tokens)
+
+    # 1) batched: every query in flight, as optivllm runs them
+    await _reset(client)
+    recording = RecordingClient(client)
+    wall, failures = await _run(items, strategy, config, recording, concurrency=q)
+    row: dict[str, Any] = {"strategy": strategy, "q": q, "config": config}
+    row["batched"] = _mode(wall, q, recording.stats.total, failures)
+
+    # 2) limit: the same requests and lengths, one engine call, no strategy in between
+    await _reset(client)
+    replay = RecordingClient(client)
+    limit_wall, _ = await replay_as_one_batch(replay, recording.recorded)
+    row["limit"] = _mode(limit_wall, q, replay.stats.total, 0)
+    row["efficiency"] = round(limit_wall / wall, 3) if wall else None
+
+    # 3) sequential: one request at a time, one query after another
+    if sequential:
+        await _reset(client)
+        serial = SequentialClient(client)
+        seq_wall, seq_failures = await _run(items, strategy, config, serial, concurrency=1)
+        row["sequential"] = _mode(seq_wall, q, serial.stats.total, seq_failures)
+        row["speedup"] = round(seq_wall / wall, 3) if wall else None
+        row["speedup_tokens_per_s"] = round(
+            row["batched"]["completion_tokens_per_s"] / max(row["sequential"]["completion_tokens_per_s"], 1e-9), 3
+        )
+    return row
+
+
+async def run(client: ModelClient, args: argparse.Namespace) -> dict[str, Any]:
+    """Every (strategy, Q) row of the benchmark on `client`; writes and returns the payload."""
+    strategies = strategy_names() if args.strategies == "all" else args.strategies.split(",")
+    qs = [int(x) for x in args.q.split(",")]
+    rows = []
+    for strategy in strategies:
+        for q in qs:
+            row = await measure(
+                client, strategy, q, max_tokens=args.max_tokens, sequential=q <= args.sequential_max_q
+            )
+            rows.append(row)
+            if not args.quiet:
+                print(_line(row), flush=True)
+    payload = {
+        "benchmark": "throughput",
+        "engine": describe_engine(client),
+        "seed": SEED,
+        "max_tokens": args.max_tokens,
+        "qs": qs,
+        "rows": rows,
+        "command": "python benchmarks/bench_throughput.py " + " ".join(args.argv),
+    }
+    write_result(args.out, payload)
+    return payload
+
+
+def _line(row: dict[str, Any]) -> str:
+    b, lim = row["batched"], row["limit"]
+    text = (
+        f"{row['strategy']:<16} Q={row['q']:<3} batched {b['wall_s']:>7.1f}s {b['questions_per_s']:>6.3f} q/s "
+        f"{b['completion_tokens_per_s']:>6.1f} tok/s req={b['engine_requests']:<4} hit={b['cache_hit_rate']:.0%}  "
+        f"limit {lim['wall_s']:>6.1f}s eff={row['efficiency']}"
+    )
+    if "sequential" in row:
+        text += f"  sequential {row['sequential']['wall_s']:>7.1f}s speedup={row['speedup']}x"
+    return text
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--strategies", default="mars", help="comma-separated names, or 'all'")
+    p.add_argument("--q", default="1,4,16", help="comma-separated question counts")
+    p.add_argument("--max-tokens", type=int, default=96, help="completion budget per response")
+    p.add_argument("--sequential-max-q", type=int, default=16, help="skip the sequential mode above this Q")
+    p.add_argument("--model", help="model registry entry (default: the registry's default)")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.add_argument("--quiet", action="store_true")
+    args = p.parse_args(argv)
+    args.argv = argv
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    from engine import VLLMClient
+
+    with VLLMClient(args.model) as client:
+        asyncio.run(run(client, args))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

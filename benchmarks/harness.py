@@ -1,0 +1,127 @@
+"""What every engine benchmark shares: the engine's description, clients that record or
+serialize requests, confidence intervals, and the result file format.
+
+Every result file states the model, device, engine version, Q, token budgets and seeds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import platform
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine import Completion, ModelClient, Prompt, Sampling
+from engine.client import SamplingArg, TagArg, pair_requests
+from strategies import TrackedClient
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def describe_engine(client: Any) -> dict[str, Any]:
+    """Model, device and versions of the engine behind `client`."""
+    import torch
+    import vllm
+
+    info: dict[str, Any] = {
+        "vllm": getattr(vllm, "__version__", "?"),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "machine": platform.machine(),
+    }
+    if torch.cuda.is_available():
+        info["device"] = torch.cuda.get_device_name(0)
+    else:
+        info["device"] = f"cpu ({os.cpu_count()} cores)"
+    entry = getattr(client, "entry", None)
+    if entry is not None:
+        info["model"] = entry.name
+        info["model_source"] = entry.source
+        info["max_model_len"] = client.max_model_len
+    return info
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One request as the engine saw it, with the lengths it produced."""
+
+    prompt: Prompt
+    sampling: Sampling
+    completion_tokens: tuple[int, ...]
+
+
+class RecordingClient(TrackedClient):
+    """Forwards to the engine and remembers every request and its completion lengths."""
+
+    def __init__(self, inner: ModelClient) -> None:
+        super().__init__(inner)
+        self.recorded: list[Recorded] = []
+
+    async def generate(
+        self, prompts: Sequence[Prompt], samplings: SamplingArg = Sampling(), *, tag: TagArg = None
+    ) -> list[Completion]:
+        requests = pair_requests(prompts, samplings, tag)
+        out = await super().generate(prompts, samplings, tag=tag)
+        lengths: list[list[int]] = []
+        for c in out:
+            if c.sample_index == 0:
+                lengths.append([])
+            lengths[-1].append(c.completion_tokens)
+        self.recorded.extend(Recorded(p, s, tuple(n)) for (p, s, _), n in zip(requests, lengths, strict=True))
+        return out
+
+
+class SequentialClient(TrackedClient):
+    """One engine request at a time, as a per-call HTTP client (optillm, optillm-rs) sends them."""
+
+    def __init__(self, inner: ModelClient) -> None:
+        super().__init__(inner)
+        self._lock = asyncio.Lock()
+
+    async def generate(
+        self, prompts: Sequence[Prompt], samplings: SamplingArg = Sampling(), *, tag: TagArg = None
+    ) -> list[Completion]:
+        out: list[Completion] = []
+        for prompt, sampling, t in pair_requests(prompts, samplings, tag):
+            async with self._lock:
+                out.extend(await super().generate([prompt], sampling, tag=t))
+        return out
+
+
+async def replay_as_one_batch(client: ModelClient, recorded: Sequence[Recorded]) -> tuple[float, int]:
+    """The engine's ceiling: the recorded requests, with their completion lengths forced, in one call.
+
+    Returns (wall seconds, completion tokens).
+    """
+    samplings = []
+    for r in recorded:
+        length = max(1, max(r.completion_tokens))
+        samplings.append(r.sampling.with_(max_tokens=length, min_tokens=length, stop=()))
+    start = time.perf_counter()
+    out = await client.generate([r.prompt for r in recorded], samplings, tag="limit")
+    return time.perf_counter() - start, sum(c.completion_tokens for c in out)
+
+
+def wilson_interval(correct: int, total: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval for a proportion (sane at 0 and 1, unlike the normal one)."""
+    if total == 0:
+        return (0.0, 0.0)
+    p = correct / total
+    denom = 1 + z * z / total
+    centre = (p + z * z / (2 * total)) / denom
+    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def write_result(path: Path, payload: dict[str, Any]) -> Path:
+    """Write a result file (pretty JSON, trailing newline), creating its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n")
+    return path

@@ -1,0 +1,227 @@
+"""Turn the committed result files into PNG plots and the tables of `benchmarks/README.md`.
+
+Every number in the README comes from `benchmarks/results/*.json`; nothing is typed by hand.
+The README's hand-written parts live in `README.template.md`; the tables and plots replace its
+`{{tables}}` marker.
+
+    python benchmarks/report.py
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+
+
+def _load(results: Path, name: str) -> dict[str, Any] | None:
+    path = results / name
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _engine_line(payload: dict[str, Any]) -> str:
+    e = payload["engine"]
+    return f"model `{e.get('model', '?')}` on {e.get('device', '?')}, vLLM {e.get('vllm', '?')}, torch {e.get('torch', '?')}"
+
+
+def throughput_section(payload: dict[str, Any], plots: list[str]) -> str:
+    rows = payload["rows"]
+    lines = [
+        "### Strategy throughput (`bench_throughput.py`)",
+        "",
+        f"{_engine_line(payload)}; max_tokens {payload['max_tokens']}, seed {payload['seed']}. "
+        f"Command: `{payload['command']}`.",
+        "",
+        "| strategy | Q | batched s | sequential s | limit s | speed-up (seq/batched) | efficiency (limit/batched) "
+        "| batched q/s | batched tok/s | requests | cache hit |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        b, lim, seq = r["batched"], r["limit"], r.get("sequential")
+        lines.append(
+            f"| {r['strategy']} | {r['q']} | {b['wall_s']} | {seq['wall_s'] if seq else '-'} | {lim['wall_s']} | "
+            f"{str(r.get('speedup', '-')) + 'x' if seq else '-'} | {r['efficiency']} | {b['questions_per_s']} | "
+            f"{b['completion_tokens_per_s']} | {b['engine_requests']} | {b['cache_hit_rate']:.0%} |"
+        )
+    lines.append("")
+    lines.extend(f"![{p}]({p})" for p in plots)
+    return "\n".join(lines)
+
+
+def prefix_section(payload: dict[str, Any]) -> str:
+    on, off = payload["on"], payload["off"]
+    return "\n".join(
+        [
+            "### Prefix cache on MARS verification (`bench_prefix_cache.py`)",
+            "",
+            f"{_engine_line(payload)}; Q={payload['q']}, {payload['agents']} agents, {payload['passes']} passes, "
+            f"verify_max_tokens {payload['verify_max_tokens']}, seed {payload['seed']}. Command: `{payload['command']}`.",
+            "",
+            "| prefix cache | requests | prompt tokens | served from cache | prefill computed | hit rate | wall s |",
+            "|---|---|---|---|---|---|---|",
+            f"| on | {on['requests']} | {on['prompt_tokens']} | {on['cached_tokens']} | {on['prefill_tokens_computed']} "
+            f"| {on['cache_hit_rate']:.1%} | {on['wall_s']} |",
+            f"| off | {off['requests']} | {off['prompt_tokens']} | {off['cached_tokens']} | {off['prefill_tokens_computed']} "
+            f"| {off['cache_hit_rate']:.1%} | {off['wall_s']} |",
+            "",
+            f"Prefill saved: {payload['prefill_saved']:.1%}; wall off/on: {payload['wall_ratio_off_over_on']}x "
+            f"(target hit rate {payload['target_hit_rate']:.0%}).",
+            "",
+            "![prefix_cache.png](prefix_cache.png)",
+        ]
+    )
+
+
+def accuracy_section(payload: dict[str, Any]) -> str:
+    lines = [
+        "### Accuracy (`bench_accuracy.py`)",
+        "",
+        f"{_engine_line(payload)}; data {payload['data']}, max_tokens {payload['max_tokens']}. "
+        f"Command: `{payload['command']}`.",
+        "",
+        "| strategy | accuracy | 95% CI | completion tokens / question | requests / question | wall s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in payload["rows"]:
+        lines.append(
+            f"| {r['strategy']} | {r['accuracy']:.1%} ({r['correct']}/{r['n']}) | {r['ci95'][0]:.1%}–{r['ci95'][1]:.1%} | "
+            f"{r['completion_tokens_per_question']} | {r['engine_requests_per_question']} | {r['wall_s']} |"
+        )
+    lines += ["", "![accuracy.png](accuracy.png)"]
+    return "\n".join(lines)
+
+
+def consensus_section(payload: dict[str, Any]) -> str:
+    c = payload["consensus"]
+    x = payload.get("extraction", {})
+    return "\n".join(
+        [
+            "### Consensus kernels (`bench_consensus.py`)",
+            "",
+            f"Q={payload['q']} questions x N={payload['n']} candidates, numpy {payload['machine']['numpy']}, "
+            f"{payload['machine']['cpu_count']} cores.",
+            "",
+            "| vectorized ms | plain Python ms | speed-up | extraction responses/s |",
+            "|---|---|---|---|",
+            f"| {c['vectorized_ms_median']} | {c['reference_ms_median']} | {c['speedup']}x | "
+            f"{x.get('responses_per_s', '-')} |",
+        ]
+    )
+
+
+def plot_throughput(payload: dict[str, Any], plots: Path) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = payload["rows"]
+    out = []
+    strategies = sorted({r["strategy"] for r in rows})
+    # modes at the largest Q of each strategy
+    fig, ax = plt.subplots(figsize=(max(6, len(strategies) * 1.2), 4))
+    width = 0.27
+    for i, mode in enumerate(("sequential", "batched", "limit")):
+        values = []
+        for s in strategies:
+            best = max((r for r in rows if r["strategy"] == s), key=lambda r: r["q"])
+            values.append(best.get(mode, {}).get("questions_per_s", 0.0))
+        ax.bar([x + (i - 1) * width for x in range(len(strategies))], values, width, label=mode)
+    ax.set_xticks(range(len(strategies)), strategies, rotation=30, ha="right")
+    ax.set_ylabel("questions / s (largest Q)")
+    ax.set_title("Throughput by mode")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(plots / "throughput.png", dpi=110)
+    plt.close(fig)
+    out.append("throughput.png")
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for s in strategies:
+        pts = sorted((r["q"], r["batched"]["questions_per_s"]) for r in rows if r["strategy"] == s)
+        if len(pts) > 1:
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=s)
+    if ax.lines:
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("Q (questions in flight)")
+        ax.set_ylabel("questions / s (batched)")
+        ax.set_title("Scaling with Q")
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(plots / "scaling.png", dpi=110)
+        out.append("scaling.png")
+    plt.close(fig)
+    return out
+
+
+def plot_prefix(payload: dict[str, Any], plots: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 4))
+    modes = ["on", "off"]
+    computed = [payload[m]["prefill_tokens_computed"] for m in modes]
+    cached = [payload[m]["cached_tokens"] for m in modes]
+    ax.bar(modes, computed, label="prefill computed")
+    ax.bar(modes, cached, bottom=computed, label="served from cache")
+    ax.set_ylabel("verification prompt tokens")
+    ax.set_title("Prefix cache on MARS verification")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(plots / "prefix_cache.png", dpi=110)
+    plt.close(fig)
+
+
+def plot_accuracy(payload: dict[str, Any], plots: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = payload["rows"]
+    fig, ax = plt.subplots(figsize=(max(5, len(rows) * 1.1), 4))
+    acc = [r["accuracy"] for r in rows]
+    err = [[a - r["ci95"][0] for a, r in zip(acc, rows)], [r["ci95"][1] - a for a, r in zip(acc, rows)]]
+    ax.bar([r["strategy"] for r in rows], acc, yerr=err, capsize=4)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("accuracy (95% CI)")
+    ax.set_title("Accuracy on generated problems")
+    plt.setp(ax.get_xticklabels(), rotation=30, ha="right")
+    fig.tight_layout()
+    fig.savefig(plots / "accuracy.png", dpi=110)
+    plt.close(fig)
+
+
+def build(results: Path = RESULTS, plots: Path = HERE) -> str:
+    """The tables (and plots, written into `plots`) for every result file present."""
+    sections = []
+    if (t := _load(results, "throughput.json")) is not None:
+        sections.append(throughput_section(t, plot_throughput(t, plots)))
+    if (t := _load(results, "throughput_all.json")) is not None:
+        sections.append(throughput_section(t, []).replace("### Strategy throughput", "### Every strategy", 1))
+    if (p := _load(results, "prefix_cache.json")) is not None:
+        plot_prefix(p, plots)
+        sections.append(prefix_section(p))
+    if (a := _load(results, "accuracy.json")) is not None:
+        plot_accuracy(a, plots)
+        sections.append(accuracy_section(a))
+    if (c := _load(results, "consensus.json")) is not None:
+        sections.append(consensus_section(c))
+    return "\n\n".join(sections)
+
+
+def main() -> int:
+    template = (HERE / "README.template.md").read_text()
+    (HERE / "README.md").write_text(template.replace("{{tables}}", build()))
+    print(f"wrote {HERE / 'README.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
