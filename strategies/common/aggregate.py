@@ -71,10 +71,16 @@ def aggregate_prompt(
     template: str, query: str, members: Sequence[Solution], system: str | None
 ) -> Prompt:
     """`template` filled with the query and the members' texts as numbered candidates."""
-    blocks = "\n\n".join(
+    return followup_prompt(
+        query, template, system=system, count=len(members), candidates=candidate_blocks(members)
+    )
+
+
+def candidate_blocks(members: Sequence[Solution]) -> str:
+    """The members' texts as numbered `Candidate i:` blocks, for a template's `{candidates}`."""
+    return "\n\n".join(
         CANDIDATE_BLOCK.format(number=i + 1, text=s.reasoning) for i, s in enumerate(members)
     )
-    return followup_prompt(query, template, system=system, count=len(members), candidates=blocks)
 
 
 async def rsa_round(

@@ -19,10 +19,13 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+from pydantic import Field
+
 from engine import Completion, ModelClient, Prompt, Sampling
 from engine.client import SamplingArg
 from kernels import extract_answer, normalize_answer
 from kernels.extract import AnswerKind
+from strategies.base import StrategyConfig
 from strategies.solution import Solution
 
 
@@ -94,3 +97,32 @@ def temperatures_between(low: float, high: float, count: int) -> list[float]:
 def samplings_at(temperatures: Sequence[float], base: Sampling) -> list[Sampling]:
     """One sampling per temperature, otherwise equal to `base`."""
     return [base.with_(temperature=t) for t in temperatures]
+
+
+def seeded(base: Sampling, count: int) -> list[Sampling]:
+    """`count` copies of `base`, the i-th seeded `base.seed + i` (all unseeded if `base.seed` is
+    None), so equal prompts in one batch still sample different texts reproducibly."""
+    if base.seed is None:
+        return [base] * count
+    return [base.with_(seed=base.seed + i) for i in range(count)]
+
+
+class SampledConfig(StrategyConfig):
+    """Config fields of strategies that sample solutions at one temperature (mixed into theirs).
+
+    >>> s = SampledConfig(temperature=0.5, max_tokens=64).sampling(n=3)
+    >>> s.temperature, s.max_tokens, s.n
+    (0.5, 64, 3)
+    """
+
+    temperature: float = Field(
+        1.0, gt=0.0, le=2.0, description="Sampling temperature of solutions, in (0, 2] (samples "
+        "of one prompt must differ)."
+    )
+    seed: int | None = Field(None, description="Sampling seed (None: unseeded).")
+
+    def sampling(self, n: int = 1) -> Sampling:
+        """`n` samples at the configured temperature, seed and `max_tokens`."""
+        return Sampling(
+            temperature=self.temperature, max_tokens=self.max_tokens, n=n, seed=self.seed
+        )

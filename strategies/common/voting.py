@@ -10,13 +10,18 @@ Example:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from kernels import VoteWeights, consensus_scores, encode_keys, majority_vote, top_k, weighted_vote
 from strategies.solution import Solution
+
+if TYPE_CHECKING:
+    from strategies.common.pipeline import PipelineRun
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,3 +88,57 @@ def ranking(solutions: Sequence[Solution]) -> list[int]:
     best = best_indices(solutions, scores, len(solutions))
     chosen = set(best)
     return best + [i for i in range(len(solutions)) if i not in chosen]
+
+
+@dataclass(frozen=True, slots=True)
+class Consensus:
+    """The majority vote over a list of solutions, and the solution it chose.
+
+    `solution` is a copy of the winning group's representative with `confidence` set to the
+    vote share; when no solution had an answer it is the first one with any text (confidence
+    0) and `pick.index` is -1.
+    """
+
+    solution: Solution
+    pick: Pick
+    votes: dict[str, int]
+
+    @property
+    def rule(self) -> str:
+        """`majority`, or `no-answer` when nothing could be voted on."""
+        return "majority" if self.pick.index >= 0 else "no-answer"
+
+    def summary(self) -> dict[str, object]:
+        """A JSON-friendly record for `SolutionMetadata.details`."""
+        return {"votes": self.votes, "winner": self.pick.index, "share": self.pick.share}
+
+
+def consensus(solutions: Sequence[Solution]) -> Consensus:
+    """Majority vote (`majority`) and its chosen solution, confidence = vote share.
+
+    >>> result = consensus([Solution(answer_key=k) for k in ("4", "5", "4")])
+    >>> result.votes, round(result.solution.confidence, 2)
+    ({'4': 2, '5': 1}, 0.67)
+    """
+    if not solutions:
+        raise ValueError("consensus needs at least one solution")
+    pick = majority(solutions)
+    votes = dict(Counter(s.answer_key for s in solutions if s.answer_key))
+    if pick.index >= 0:
+        chosen = solutions[pick.index]
+    else:
+        chosen = next((s for s in solutions if s.reasoning.strip()), solutions[0])
+    return Consensus(chosen.model_copy(update={"confidence": pick.share}, deep=True), pick, votes)
+
+
+def vote_on(run: PipelineRun, solutions: Sequence[Solution]) -> tuple[Solution, str]:
+    """`consensus` as a pipeline's last step: the vote goes into the run's details (a vote with
+    no answer at all is a fallback); returns the chosen solution and the rule.
+
+    For strategies that end in a plain majority vote (self-consistency, diverse sampling, RSA).
+    """
+    vote = consensus(solutions)
+    run.details.update(vote.summary())
+    if vote.pick.index < 0:
+        run.fallback("vote: no solution stated an answer; kept the first")
+    return vote.solution, vote.rule

@@ -6,7 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from strategies.common.parsing import Verdict, parse_score, parse_verdict
+from strategies.common.parsing import (
+    Verdict,
+    first_code_block,
+    parse_list,
+    parse_score,
+    parse_tagged,
+    parse_verdict,
+)
 
 
 @pytest.mark.parametrize(
@@ -106,3 +113,21 @@ def test_parsing_never_raises_and_stays_in_range(text: str) -> None:
     assert verdict.score is None or 0.0 <= verdict.score <= 1.0
     score = parse_score(text, 1, 5)
     assert score is None or 1.0 <= score <= 5.0
+
+
+def test_a_tagged_section_is_read_even_when_left_open():
+    assert parse_tagged("<a>x</a><output> 4 </output>", "output") == "4"
+    assert parse_tagged("<output>cut off", "output") == "cut off"
+    assert parse_tagged("no tags", "output") is None
+
+
+def test_list_items_are_read_from_numbers_and_bullets():
+    text = "Here:\n1. first\n2) second\n- third\n**4.** fourth\n1.5 is not an item"
+    assert parse_list(text) == ["first", "second", "third", "fourth"]
+    assert parse_list("plain line\n\nanother", limit=1) == ["plain line"]
+    assert parse_list("") == []
+
+
+def test_the_first_closed_code_block_is_read():
+    assert first_code_block("a\n```py\nx = 1\n```\n```\ny\n```") == "x = 1\n"
+    assert first_code_block("```\nunclosed") is None

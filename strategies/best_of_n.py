@@ -1,0 +1,67 @@
+"""`best_of_n`: sample n solutions, let the model rate each, keep the best rated.
+
+1) sample: n solutions of the query in one request (n samples share the prefill);
+2) rate: every solution rated 0-10 by the model, all ratings in one call (`rate_batch`); a
+   rating is read from its `RATING:` line, and a reply without a readable rating is ignored
+   (noted in `metadata.fallbacks`), never counted as 0;
+3) select: the highest rating wins; ties go to the answer more samples agree on (consensus),
+   then to the earlier sample. When no rating could be read, the majority vote decides.
+
+The answer is whatever the kernels extract from the chosen text, so a response that ends
+with a period still has its answer. Confidence is the winner's rating as a share of 10.
+
+Example:
+    >>> bon = get_optimizer("best_of_n", samples=3)             # doctest: +SKIP
+    >>> solution = await bon.optimize("What is 6 * 7?", client)   # doctest: +SKIP
+    >>> solution.metadata.selection_rule                         # doctest: +SKIP
+    'best-rated'
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from strategies.base import register
+from strategies.common.pipeline import Pipeline, PipelineRun
+from strategies.common.prompts import solve_prompt
+from strategies.common.rating import RatingConfig, best_rated, rate_batch, unrated_fallbacks
+from strategies.common.sampling import SampledConfig
+from strategies.common.voting import consensus
+from strategies.solution import Solution
+
+
+class BestOfNConfig(RatingConfig, SampledConfig):
+    """How many samples are drawn and how they are rated."""
+
+    samples: int = Field(3, ge=1, le=64, description="Solutions sampled (n), in one request.")
+
+
+@register(
+    "best_of_n",
+    description="Best-of-n: n samples in one request, each rated 0-10 by the model in one "
+    "batched call; the best rated wins (ties: consensus).",
+    calls="2 calls: 1 sampling request (n = samples) + samples rating requests; default 4 "
+    "requests",
+    config=BestOfNConfig,
+)
+class BestOfN(Pipeline[BestOfNConfig]):
+    async def solve(self, run: PipelineRun, query: str, system: str | None) -> tuple[Solution, str]:
+        cfg = self.config
+        # 1) sample: n solutions in one request
+        sampling = cfg.sampling(n=cfg.samples)
+        samples = await run.solutions("sampling", [solve_prompt(query, system=system)], sampling)
+        # 2) rate: every sample in one call
+        async with run.progress.phase("rating", requests=len(samples)):
+            ratings = await rate_batch(
+                run.client, query, [s.reasoning for s in samples], sampling=cfg.rating_sampling
+            )
+        run.fallbacks.extend(unrated_fallbacks(ratings, "sample"))
+        run.details.update(
+            ratings=[r.summary() for r in ratings], answers=[s.answer_key for s in samples]
+        )
+        # 3) select: the best rating, ties by consensus; the vote when nothing was rated
+        best = best_rated(samples, ratings)
+        if best < 0:
+            run.fallback("rating: no sample was rated; chose by majority")
+            return consensus(samples).solution, "majority"
+        return samples[best].model_copy(update={"confidence": ratings[best].score}), "best-rated"
