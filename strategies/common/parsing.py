@@ -106,3 +106,56 @@ def parse_verdict(text: str) -> Verdict:
     if matches:
         correct = matches[-1]["value"].lower() == "correct"
     return Verdict(correct=correct, score=parse_score(clean, 0.0, 1.0, labels=("score",)))
+
+
+def parse_tagged(text: str, tag: str) -> str | None:
+    """The stripped content of the first `<tag>...</tag>` of `text`, or None when it has none.
+
+    A section left open (the response was cut off) runs to the end of the text.
+
+    >>> parse_tagged("<thinking>2+2</thinking><output>4", "output")
+    '4'
+    """
+    if not isinstance(text, str):
+        return None
+    match = re.search(rf"<{tag}>(.*?)(?:</{tag}>|\Z)", text, re.DOTALL | re.IGNORECASE)
+    return None if match is None else match.group(1).strip()
+
+
+_ITEM_RE = re.compile(
+    r"^\s*\**(?:\d{1,3}[.):]|[-*•]|(?:observation|principle|step)\s+\d{1,3}\s*:)\**\s+(\S.*)$",
+    re.IGNORECASE,
+)
+"""A list item: `1.`, `2)`, `-`, `*`, `•` or `Observation 3:` (bold allowed), then its text."""
+
+
+def parse_list(text: str, limit: int | None = None) -> list[str]:
+    """The items of a numbered or bulleted list in `text` (at most `limit`), in order.
+
+    Without any list marker, every non-empty line is an item.
+
+    >>> parse_list("Notes:\\n1. even sum\\n2) odd product\\n- bound", limit=2)
+    ['even sum', 'odd product']
+    """
+    if not isinstance(text, str):
+        return []
+    lines = text.splitlines()
+    items = [m.group(1).strip().strip("*").strip() for m in map(_ITEM_RE.match, lines) if m]
+    if not items:
+        items = [line.strip() for line in lines if line.strip()]
+    return items[:limit]
+
+
+_FENCED_RE = re.compile(r"```[\w+-]*[ \t]*\n(.*?)```", re.DOTALL)
+
+
+def first_code_block(text: str) -> str | None:
+    """The content of the first closed fenced code block of `text`, or None.
+
+    >>> first_code_block("Here:\\n```python\\nprint(1)\\n```\\nand ```\\nx\\n```")
+    'print(1)\\n'
+    """
+    if not isinstance(text, str):
+        return None
+    match = _FENCED_RE.search(text)
+    return None if match is None else match.group(1)

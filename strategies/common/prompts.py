@@ -36,3 +36,14 @@ def solve_prompt(query: str, *, system: str | None = None, template: str = SOLVE
 def followup_prompt(query: str, template: str, *, system: str | None = None, **fields: object) -> Prompt:
     """A one-turn prompt built from `template` with the query and other fields."""
     return solve_prompt(query, system=system, template=template, **fields)
+
+
+def join_system(system: str | None, instructions: str) -> str:
+    """A strategy's own system `instructions`, after the user's system prompt when there is one."""
+    return instructions if system is None else f"{system}\n\n{instructions}"
+
+
+def numbered_list(items: list[str], *, empty: str = "(none)") -> str:
+    """Items as a numbered list for a template field: `numbered_list(["a", "b"])` is
+    `"1. a\\n2. b"`; no items give `empty`."""
+    return "\n".join(f"{i + 1}. {item}" for i, item in enumerate(items)) or empty
