@@ -132,9 +132,7 @@ def settle_allocator(megabytes: int = 16) -> None:
 def _number(rng: random.Random) -> str:
     """A random answer in one of the spellings models use."""
     a, b = rng.randint(1, 999), rng.randint(2, 99)
-    return rng.choice(
-        [str(a), f"{a:,}00", f"\\frac{{{a}}}{{{b}}}", f"{a / b:.2f}", f"-{a}", f"${a}"]
-    )
+    return rng.choice([str(a), f"{a:,}00", f"\\frac{{{a}}}{{{b}}}", f"{a / b:.2f}", f"-{a}", f"${a}"])
 
 
 def make_response(rng: random.Random) -> str:

@@ -73,7 +73,9 @@ async def _reset(client: ModelClient) -> None:
         await reset()
 
 
-async def _run(items: list[BatchItem], strategy: str, config: dict[str, Any], client: ModelClient, concurrency: int) -> tuple[float, int]:
+async def _run(
+    items: list[BatchItem], strategy: str, config: dict[str, Any], client: ModelClient, concurrency: int
+) -> tuple[float, int]:
     optimizer = get_optimizer(strategy, config)
     start = time.perf_counter()
     failures = sum([r.error is not None async for r in run_batch(items, optimizer, client, concurrency=concurrency)])
@@ -121,9 +123,7 @@ async def run(client: ModelClient, args: argparse.Namespace) -> dict[str, Any]:
     rows = []
     for strategy in strategies:
         for q in qs:
-            row = await measure(
-                client, strategy, q, max_tokens=args.max_tokens, sequential=q <= args.sequential_max_q
-            )
+            row = await measure(client, strategy, q, max_tokens=args.max_tokens, sequential=q <= args.sequential_max_q)
             rows.append(row)
             if not args.quiet:
                 print(_line(row), flush=True)

@@ -187,7 +187,10 @@ def plot_accuracy(payload: dict[str, Any], plots: Path) -> None:
     rows = payload["rows"]
     fig, ax = plt.subplots(figsize=(max(5, len(rows) * 1.1), 4))
     acc = [r["accuracy"] for r in rows]
-    err = [[a - r["ci95"][0] for a, r in zip(acc, rows)], [r["ci95"][1] - a for a, r in zip(acc, rows)]]
+    err = [
+        [a - r["ci95"][0] for a, r in zip(acc, rows, strict=True)],
+        [r["ci95"][1] - a for a, r in zip(acc, rows, strict=True)],
+    ]
     ax.bar([r["strategy"] for r in rows], acc, yerr=err, capsize=4)
     ax.set_ylim(0, 1)
     ax.set_ylabel("accuracy (95% CI)")

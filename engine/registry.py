@@ -51,12 +51,8 @@ class ModelEntry(BaseModel):
     name: str = Field(description="The entry's name, from its table key.")
     source: str = Field(description="`embedded:NAME`, a local folder, or a cached hub id.")
     description: str = Field("", description="One line shown by `optivllm models`.")
-    dtype: Literal["auto", "bfloat16", "float16", "float32"] = Field(
-        "auto", description="Weight and activation dtype."
-    )
-    max_model_len: int | None = Field(
-        None, ge=16, description="Context window in tokens; None takes the model's own."
-    )
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = Field("auto", description="Weight and activation dtype.")
+    max_model_len: int | None = Field(None, ge=16, description="Context window in tokens; None takes the model's own.")
     tensor_parallel_size: int = Field(1, ge=1, description="GPUs to shard the model over.")
     gpu_memory_utilization: float = Field(
         0.85, gt=0.0, le=1.0, description="Share of GPU memory vLLM may take (GPU only)."
@@ -109,9 +105,7 @@ def _registry_path(path: str | Path | None) -> Path:
             return Path(candidate)
         if candidate and (path is not None and candidate == path):
             raise ConfigError(f"models file {str(path)!r} does not exist")
-    raise ConfigError(
-        "no models.toml found: pass --models PATH, set OPTIVLLM_MODELS, or run from the project folder"
-    )
+    raise ConfigError("no models.toml found: pass --models PATH, set OPTIVLLM_MODELS, or run from the project folder")
 
 
 def _short(value: object, limit: int = 60) -> str:

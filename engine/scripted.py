@@ -56,9 +56,7 @@ def render_text(prompt: Prompt) -> str:
 class ScriptedClient:
     """A `ModelClient` that answers from a script instead of a model."""
 
-    def __init__(
-        self, script: Iterable[str | ScriptedReply] | Responder, *, max_model_len: int = 4096
-    ) -> None:
+    def __init__(self, script: Iterable[str | ScriptedReply] | Responder, *, max_model_len: int = 4096) -> None:
         if callable(script):
             self._responder: Responder = script
         else:
@@ -90,7 +88,7 @@ class ScriptedClient:
     @property
     def requests(self) -> list[tuple[Prompt, Sampling, str | None]]:
         """Every request of every call, flattened in order."""
-        return [r for call in self.calls for r in zip(call.prompts, call.samplings, call.tags)]
+        return [r for call in self.calls for r in zip(call.prompts, call.samplings, call.tags, strict=True)]
 
     def count_prompt_tokens(self, prompt: Prompt) -> int:
         return len(render_text(prompt).split())
@@ -102,9 +100,7 @@ class ScriptedClient:
         for prompt, _, t in requests:
             self._check_length(prompt, t)
         self.calls.append(
-            ScriptedCall(
-                tuple(r[0] for r in requests), tuple(r[1] for r in requests), tuple(r[2] for r in requests)
-            )
+            ScriptedCall(tuple(r[0] for r in requests), tuple(r[1] for r in requests), tuple(r[2] for r in requests))
         )
         out = [c for p, s, t in requests for c in self._complete(p, s, t)]
         self._ledger.record(out)

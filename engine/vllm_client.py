@@ -117,9 +117,7 @@ class VLLMClient:
         rendered = [self._checked_render(p, t) for p, _, t in requests]
         start = time.perf_counter()
         async with asyncio.TaskGroup() as group:
-            tasks = [
-                group.create_task(self._run(ids, s, t)) for ids, (_, s, t) in zip(rendered, requests)
-            ]
+            tasks = [group.create_task(self._run(ids, s, t)) for ids, (_, s, t) in zip(rendered, requests, strict=True)]
         completions = [c for task in tasks for c in task.result()]
         self._ledger.record(completions, wall_s=time.perf_counter() - start)
         return completions
@@ -275,9 +273,7 @@ class VLLMClient:
 
         request_id = f"optivllm-{next(_request_ids)}"
         final: RequestOutput | None = None
-        async for out in self._engine_stream(
-            ids, self._params(s, len(ids), RequestOutputKind.FINAL_ONLY), request_id
-        ):
+        async for out in self._engine_stream(ids, self._params(s, len(ids), RequestOutputKind.FINAL_ONLY), request_id):
             final = out
         if final is None:
             raise RequestAbortedError(f"request {request_id} ended without output")
@@ -306,7 +302,7 @@ def _logprobs(token_ids: Sequence[int], positions: Any) -> tuple[TokenLogprobs, 
     if positions is None:
         return None
     out = []
-    for token_id, position in zip(token_ids, positions):
+    for token_id, position in zip(token_ids, positions, strict=False):
         position = position or {}
         chosen = position.get(token_id)
         top = sorted(
@@ -342,6 +338,10 @@ def _completion(out: RequestOutput, seq: Any, s: Sampling, tag: str | None, prom
 
 # -- engine start -----------------------------------------------------------------------------
 
+LOGITS_PROCESSORS = ("engine.logits:EntropyDecodingLogitsProcessor",)
+"""Custom logits processors every engine registers, by name so spawned workers import them.
+Each acts only on requests that opt in through `Sampling.extra`; see `engine.logits`."""
+
 
 def engine_kwargs(entry: ModelEntry, source: str, overrides: dict[str, Any], *, on_cpu: bool) -> dict[str, Any]:
     """The `AsyncEngineArgs` fields for an entry: entry fields, then its `engine` table, then overrides."""
@@ -355,6 +355,7 @@ def engine_kwargs(entry: ModelEntry, source: str, overrides: dict[str, Any], *, 
         "enable_prefix_caching": entry.enable_prefix_caching,
         "generation_config": "vllm",  # our Sampling sets every field; ignore the model's defaults
         "seed": 0,
+        "logits_processors": list(LOGITS_PROCESSORS),
     }
     if on_cpu:
         kwargs["enforce_eager"] = True  # ~30 s start instead of ~160 s of compilation
@@ -366,8 +367,7 @@ def engine_kwargs(entry: ModelEntry, source: str, overrides: dict[str, Any], *, 
     unknown = sorted(set(kwargs) - known)
     if unknown:
         raise ConfigError(
-            f"model {entry.name!r}: unknown vLLM engine option(s) {unknown}; "
-            "see vllm.AsyncEngineArgs for valid names"
+            f"model {entry.name!r}: unknown vLLM engine option(s) {unknown}; see vllm.AsyncEngineArgs for valid names"
         )
     return {k: v for k, v in kwargs.items() if v is not None}
 
@@ -393,4 +393,3 @@ def _vllm_version() -> str:
     import vllm
 
     return str(getattr(vllm, "__version__", "?"))
-

@@ -1,7 +1,8 @@
-"""optivllm kernels: answer extraction, canonical answer keys, vectorized consensus, grading.
+"""optivllm kernels: answer extraction, canonical answer keys, vectorized consensus, grading,
+and token-level math (entropy, varentropy, confidence windows).
 
-Pure standard library + numpy (``math_verify`` is optional, imported lazily by
-grading). Imports neither ``engine`` nor ``strategies``.
+Standard library + numpy; torch is imported lazily by the token functions that take tensors,
+``math_verify`` lazily by grading. Imports neither ``engine`` nor ``strategies``.
 
 Example:
     >>> import kernels

@@ -42,9 +42,7 @@ def brace_group_end(text: str, open_index: int, *, limit: int = MAX_GROUP_CHARS)
     return -1
 
 
-def unwrap_commands(
-    text: str, command_re: re.Pattern[str], *, pad: str = "", max_rewrites: int = 64
-) -> str:
+def unwrap_commands(text: str, command_re: re.Pattern[str], *, pad: str = "", max_rewrites: int = 64) -> str:
     """Replace each ``\\cmd{arg}`` matched by ``command_re`` with ``pad + arg + pad``.
 
     ``command_re`` must match the command name up to (not including) the

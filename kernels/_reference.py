@@ -50,12 +50,7 @@ def reference_agreement_matrix(ids: npt.ArrayLike, mask: npt.ArrayLike) -> npt.N
     out = []
     for row_ids, row_mask in zip(id_rows, mask_rows, strict=True):
         ok = [m and i >= 0 for i, m in zip(row_ids, row_mask, strict=True)]
-        out.append(
-            [
-                [ok[i] and ok[j] and row_ids[i] == row_ids[j] for j in range(len(ok))]
-                for i in range(len(ok))
-            ]
-        )
+        out.append([[ok[i] and ok[j] and row_ids[i] == row_ids[j] for j in range(len(ok))] for i in range(len(ok))])
     return np.array(out, dtype=bool).reshape(len(id_rows), *np.shape(ids)[1:] * 2)
 
 
@@ -90,9 +85,7 @@ def _vote_row(
         if weights is None:
             return ties
         prob_sum = sum(math.exp(min(conf[j], 0.0)) for j in members)
-        score = (
-            weights.count * votes + weights.verification * ver_sum + weights.confidence * prob_sum
-        )
+        score = weights.count * votes + weights.verification * ver_sum + weights.confidence * prob_sum
         return (score, *ties)
 
     best = max(groups.values(), key=rank)
@@ -114,9 +107,7 @@ def _reference_vote(
     id_rows, mask_rows = np.asarray(ids).tolist(), np.asarray(mask).tolist()
     results = [
         _vote_row(_groups(row_ids, row_mask), ver, conf, weights)
-        for row_ids, row_mask, ver, conf in zip(
-            id_rows, mask_rows, ver_rows, conf_rows, strict=True
-        )
+        for row_ids, row_mask, ver, conf in zip(id_rows, mask_rows, ver_rows, conf_rows, strict=True)
     ]
     winners, votes, shares = zip(*results, strict=True) if results else ((), (), ())
     return Vote(
@@ -158,9 +149,7 @@ def reference_weighted_vote(
     return _reference_vote(ids, mask, verification, confidence, weights=weights)
 
 
-def reference_top_k(
-    ids: npt.ArrayLike, mask: npt.ArrayLike, scores: npt.ArrayLike, k: int
-) -> npt.NDArray[np.int64]:
+def reference_top_k(ids: npt.ArrayLike, mask: npt.ArrayLike, scores: npt.ArrayLike, k: int) -> npt.NDArray[np.int64]:
     """Loop version of ``top_k``.
 
     Example:

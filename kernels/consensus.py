@@ -246,11 +246,7 @@ def _validated(
     slots: Slots, verification: npt.ArrayLike | None, confidence: npt.ArrayLike | None
 ) -> tuple[FloatArray | None, FloatArray | None]:
     """Checked verification (in [0, 1]) and confidence (finite); None stays None."""
-    ver = (
-        None
-        if verification is None
-        else as_scores(verification, slots.valid, "verification", bounds=(0.0, 1.0))
-    )
+    ver = None if verification is None else as_scores(verification, slots.valid, "verification", bounds=(0.0, 1.0))
     conf = None if confidence is None else as_scores(confidence, slots.valid, "confidence")
     return ver, conf
 

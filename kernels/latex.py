@@ -69,8 +69,6 @@ def simplify_latex(text: str) -> str:
     text = _DEGREE_RE.sub("", text)
     text = _FRAC_ALIAS_RE.sub(r"\\frac", text)
     text = _BINOM_ALIAS_RE.sub(r"\\binom", text)
-    text = _FRAC_SHORT_RE.sub(
-        lambda m: f"\\frac{_brace_arg(m.group(1))}{_brace_arg(m.group(2))}", text
-    )
+    text = _FRAC_SHORT_RE.sub(lambda m: f"\\frac{_brace_arg(m.group(1))}{_brace_arg(m.group(2))}", text)
     text = _SQRT_SHORT_RE.sub(r"\\sqrt{\1}", text)
     return text.replace("{,}", ",").replace("\\%", "%").replace("\\$", "$").strip()

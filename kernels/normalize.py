@@ -97,9 +97,7 @@ def normalize_answer(answer: str | None, *, percent_as_fraction: bool = False) -
     return number if number is not None else _canonical_text(text)
 
 
-def answer_key(
-    response: str | None, *, kind: AnswerKind = "auto", percent_as_fraction: bool = False
-) -> str:
+def answer_key(response: str | None, *, kind: AnswerKind = "auto", percent_as_fraction: bool = False) -> str:
     """Extract the final answer of a full response, then normalize it to a key.
 
     ``kind`` is passed to ``extract_answer``; a code block answer gets the code

@@ -270,17 +270,14 @@ class EntropixParams:
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.temperature) and 0.0 < self.temperature <= 2.0):
-            raise ValueError(
-                f"EntropixParams.temperature must be in (0, 2], got {self.temperature}"
-            )
+            raise ValueError(f"EntropixParams.temperature must be in (0, 2], got {self.temperature}")
         if not 0.0 < self.top_p <= 1.0:
             raise ValueError(f"EntropixParams.top_p must be in (0, 1], got {self.top_p}")
         if isinstance(self.top_k, bool) or not isinstance(self.top_k, int) or self.top_k < 0:
             raise ValueError(f"EntropixParams.top_k must be an int >= 0, got {self.top_k!r}")
         if not 0.0 <= self.low_entropy <= self.high_entropy:
             raise ValueError(
-                "EntropixParams needs 0 <= low_entropy <= high_entropy, got "
-                f"{self.low_entropy} and {self.high_entropy}"
+                f"EntropixParams needs 0 <= low_entropy <= high_entropy, got {self.low_entropy} and {self.high_entropy}"
             )
         if not 0.0 <= self.low_varentropy <= self.high_varentropy:
             raise ValueError(
@@ -295,9 +292,7 @@ class EntropixParams:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ValueError(
-                f"unknown entropy-decoding setting(s) {unknown}; valid: {sorted(known)}"
-            )
+            raise ValueError(f"unknown entropy-decoding setting(s) {unknown}; valid: {sorted(known)}")
         return cls(**values)
 
     def as_dict(self) -> dict[str, Any]:
@@ -329,9 +324,7 @@ def _column(params: Sequence[EntropixParams], name: str, like: torch.Tensor) -> 
     return like.new_tensor([float(getattr(p, name)) for p in params])
 
 
-def entropix_regions(
-    entropy: torch.Tensor, varentropy: torch.Tensor, params: Sequence[EntropixParams]
-) -> torch.Tensor:
+def entropix_regions(entropy: torch.Tensor, varentropy: torch.Tensor, params: Sequence[EntropixParams]) -> torch.Tensor:
     """Each row's ``EntropixRegion`` from its entropy and varentropy and its own thresholds.
 
     ``entropy, varentropy: (R,) float, params: R settings -> (R,) int64``.
@@ -356,9 +349,7 @@ def entropix_regions(
     return region
 
 
-def entropix_adjust(
-    logits: torch.Tensor, params: Sequence[EntropixParams]
-) -> tuple[torch.Tensor, torch.Tensor]:
+def entropix_adjust(logits: torch.Tensor, params: Sequence[EntropixParams]) -> tuple[torch.Tensor, torch.Tensor]:
     """Adapt each row's sampling to its entropy and varentropy, as logit transformations.
 
     ``logits: (R, V) float32, params: R settings -> (new logits (R, V) float32, regions (R,)
@@ -395,9 +386,7 @@ def entropix_adjust(
     temp = torch.where(region == EntropixRegion.CAREFUL, scaled(temp, CAREFUL_TEMPERATURE), temp)
     temp = torch.where(region == EntropixRegion.EXPLORE, scaled(temp, EXPLORE_TEMPERATURE), temp)
     temp = torch.where(region == EntropixRegion.RESAMPLE, scaled(temp, RESAMPLE_TEMPERATURE), temp)
-    wider_k = torch.where(
-        top_k > 0, (top_k * EXPLORE_TOP_K[0]).ceil().clamp(min=EXPLORE_TOP_K[1]), top_k
-    )
+    wider_k = torch.where(top_k > 0, (top_k * EXPLORE_TOP_K[0]).ceil().clamp(min=EXPLORE_TOP_K[1]), top_k)
     top_k = torch.where(region == EntropixRegion.EXPLORE, wider_k, top_k)
     narrower_p = (top_p - RESAMPLE_TOP_P[0]).clamp(min=RESAMPLE_TOP_P[1])
     top_p = torch.where(region == EntropixRegion.RESAMPLE, torch.minimum(top_p, narrower_p), top_p)

@@ -64,18 +64,18 @@ class OptimizerInfo:
 
 _REGISTRY: dict[str, OptimizerInfo] = {}
 
-O = TypeVar("O")
+T = TypeVar("T")
 
 
-def register(name: str, *, description: str, calls: str, config: type[StrategyConfig]) -> Callable[[O], O]:
+def register(name: str, *, description: str, calls: str, config: type[StrategyConfig]) -> Callable[[T], T]:
     """Class decorator: register a strategy whose constructor takes its config.
 
     `calls` documents how many engine calls (`generate` steps) and requests a query costs.
     """
 
-    def wrap(cls: O) -> O:
-        setattr(cls, "name", name)
-        setattr(cls, "description", description)
+    def wrap(cls: T) -> T:
+        cls.name = name  # type: ignore[attr-defined]
+        cls.description = description  # type: ignore[attr-defined]
         _REGISTRY[name] = OptimizerInfo(name, description, calls, config, cls)  # type: ignore[arg-type]
         return cls
 

@@ -40,8 +40,7 @@ class BestOfNConfig(RatingConfig, SampledConfig):
     "best_of_n",
     description="Best-of-n: n samples in one request, each rated 0-10 by the model in one "
     "batched call; the best rated wins (ties: consensus).",
-    calls="2 calls: 1 sampling request (n = samples) + samples rating requests; default 4 "
-    "requests",
+    calls="2 calls: 1 sampling request (n = samples) + samples rating requests; default 4 requests",
     config=BestOfNConfig,
 )
 class BestOfN(Pipeline[BestOfNConfig]):
@@ -52,13 +51,9 @@ class BestOfN(Pipeline[BestOfNConfig]):
         samples = await run.solutions("sampling", [solve_prompt(query, system=system)], sampling)
         # 2) rate: every sample in one call
         async with run.progress.phase("rating", requests=len(samples)):
-            ratings = await rate_batch(
-                run.client, query, [s.reasoning for s in samples], sampling=cfg.rating_sampling
-            )
+            ratings = await rate_batch(run.client, query, [s.reasoning for s in samples], sampling=cfg.rating_sampling)
         run.fallbacks.extend(unrated_fallbacks(ratings, "sample"))
-        run.details.update(
-            ratings=[r.summary() for r in ratings], answers=[s.answer_key for s in samples]
-        )
+        run.details.update(ratings=[r.summary() for r in ratings], answers=[s.answer_key for s in samples])
         # 3) select: the best rating, ties by consensus; the vote when nothing was rated
         best = best_rated(samples, ratings)
         if best < 0:

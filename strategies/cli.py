@@ -89,7 +89,11 @@ def _add_engine_args(p: argparse.ArgumentParser, *, default_strategy: str) -> No
     p.add_argument("--models", type=Path, help="path of models.toml")
     p.add_argument("--config", "-c", type=Path, help="TOML file of strategy settings")
     p.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="one strategy setting, value in TOML syntax (repeatable): --set num_agents=4",
     )
 

@@ -48,9 +48,7 @@ SECTION_ENDS = ("</reflection>", "</thinking>")
 class CotReflectionConfig(StrategyConfig):
     """Sampling of the one tagged response."""
 
-    temperature: float = Field(
-        0.6, ge=0.0, le=2.0, description="Sampling temperature (optillm: 0.6)."
-    )
+    temperature: float = Field(0.6, ge=0.0, le=2.0, description="Sampling temperature (optillm: 0.6).")
     seed: int | None = Field(None, description="Sampling seed (None: unseeded).")
 
 

@@ -48,8 +48,7 @@ class DiverseSamplingConfig(StrategyConfig):
 
 @register(
     "diverse_sampling",
-    description="Diverse sampling: one sample per temperature over a range in one call, then a "
-    "majority vote.",
+    description="Diverse sampling: one sample per temperature over a range in one call, then a majority vote.",
     calls="1 call, n requests (one per temperature); default 5 requests",
     config=DiverseSamplingConfig,
 )

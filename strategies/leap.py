@@ -98,9 +98,7 @@ def find_examples(text: str) -> list[Example]:
     >>> find_examples("Q: 2 @ 3?\\nA: 7\\nQ: 5 @ 2?\\nA:")
     [Example(question='2 @ 3?', answer='7')]
     """
-    found = (
-        Example(m["question"].strip(), m["answer"].strip()) for m in _EXAMPLE_RE.finditer(text)
-    )
+    found = (Example(m["question"].strip(), m["answer"].strip()) for m in _EXAMPLE_RE.finditer(text))
     return [e for e in found if e.answer]
 
 
@@ -118,18 +116,14 @@ class LeapConfig(StrategyConfig):
         description="Also derive a low-level principle from correct attempts (LEAP uses only "
         "mistakes); makes the request count one per example.",
     )
-    max_principles: int = Field(
-        8, ge=1, le=32, description="High-level principles kept (optillm: 8)."
-    )
+    max_principles: int = Field(8, ge=1, le=32, description="High-level principles kept (optillm: 8).")
     attempt_temperature: float = Field(
         0.7,
         ge=0.0,
         le=2.0,
         description="Temperature of the attempts on the examples (optillm: 0.7).",
     )
-    temperature: float = Field(
-        0.0, ge=0.0, le=2.0, description="Temperature of extraction, principles and the answer."
-    )
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="Temperature of extraction, principles and the answer.")
     seed: int | None = Field(None, description="Sampling seed (None: unseeded).")
 
 
@@ -158,17 +152,13 @@ class Leap(Pipeline[LeapConfig]):
         run.details["principles"] = principles
         # 5) answer with the principles in mind
         if principles:
-            prompt = followup_prompt(
-                query, APPLY_PROMPT, system=system, principles=numbered_list(principles)
-            )
+            prompt = followup_prompt(query, APPLY_PROMPT, system=system, principles=numbered_list(principles))
         else:
             prompt = solve_prompt(query, system=system)
         [solution] = await run.solutions("answer", [prompt], sampling)
         return solution, "principles" if principles else "direct"
 
-    async def _examples(
-        self, run: PipelineRun, query: str, system: str | None, sampling: Sampling
-    ) -> list[Example]:
+    async def _examples(self, run: PipelineRun, query: str, system: str | None, sampling: Sampling) -> list[Example]:
         examples = find_examples(query)
         if not examples and self.config.extract_with_model:
             extract = Prompt.user(render(EXTRACT_PROMPT, query=query), system=system)
@@ -181,24 +171,18 @@ class Leap(Pipeline[LeapConfig]):
     ) -> list[str]:
         cfg = self.config
         # 2) attempt every example; wrong answers are the mistakes
-        attempt = Sampling(
-            temperature=cfg.attempt_temperature, max_tokens=cfg.max_tokens, seed=cfg.seed
-        )
+        attempt = Sampling(temperature=cfg.attempt_temperature, max_tokens=cfg.max_tokens, seed=cfg.seed)
         prompts = [solve_prompt(e.question, system=system) for e in examples]
         attempts = await run.solutions("attempt", prompts, seeded(attempt, len(examples)))
         correct = [is_correct(a.answer, e.answer) for a, e in zip(attempts, examples, strict=True)]
-        run.details["attempts"] = [
-            {"answer": a.answer, "correct": c} for a, c in zip(attempts, correct, strict=True)
-        ]
+        run.details["attempts"] = [{"answer": a.answer, "correct": c} for a, c in zip(attempts, correct, strict=True)]
         learn = [i for i, c in enumerate(correct) if cfg.learn_from_correct or not c]
         if not learn:
             run.fallback("the model made no mistakes on the examples; answered without principles")
             return []
         # 3) low-level principles: one per mistake, in one call
         analyze = [
-            Prompt.user(
-                render(LOW_LEVEL_PROMPT, **mistake_fields(examples[i], attempts[i])), system=system
-            )
+            Prompt.user(render(LOW_LEVEL_PROMPT, **mistake_fields(examples[i], attempts[i])), system=system)
             for i in learn
         ]
         analyses = await run.texts("low_level", analyze, sampling)
@@ -206,9 +190,7 @@ class Leap(Pipeline[LeapConfig]):
         run.details["low_level_principles"] = low_level
         # 4) high-level principles: the low-level ones condensed
         condense = Prompt.user(
-            render(
-                HIGH_LEVEL_PROMPT, principles=numbered_list(low_level), count=cfg.max_principles
-            ),
+            render(HIGH_LEVEL_PROMPT, principles=numbered_list(low_level), count=cfg.max_principles),
             system=system,
         )
         [summary] = await run.texts("high_level", [condense], sampling)

@@ -65,15 +65,11 @@ class MctsConfig(RatingConfig, SampledConfig):
     exploration_weight: float = Field(
         0.2, ge=0.0, le=10.0, description="UCT exploration constant c (0: pure exploitation)."
     )
-    num_actions: int = Field(
-        3, ge=1, le=16, description="Children per expansion (A), sampled in one request."
-    )
+    num_actions: int = Field(3, ge=1, le=16, description="Children per expansion (A), sampled in one request.")
     depth: int = Field(1, ge=0, le=16, description="Rollout steps per new child before rating.")
     max_steps: int = Field(8, ge=1, le=64, description="Steps that make a node terminal.")
     step_tokens: int = Field(128, ge=1, description="Completion budget of one reasoning step.")
-    unrated_value: float = Field(
-        0.5, ge=0.0, le=1.0, description="Value of a child whose rating could not be read."
-    )
+    unrated_value: float = Field(0.5, ge=0.0, le=1.0, description="Value of a child whose rating could not be read.")
 
 
 @dataclass(eq=False)
@@ -104,8 +100,11 @@ class Node:
 
     def summary(self) -> dict[str, Any]:
         return {
-            "id": self.id, "step": self.step, "visits": self.visits,
-            "value": round(self.mean, 4), "rating": self.rating,
+            "id": self.id,
+            "step": self.step,
+            "visits": self.visits,
+            "value": round(self.mean, 4),
+            "rating": self.rating,
             "children": [c.summary() for c in self.children],
         }
 
@@ -172,40 +171,32 @@ class Mcts(Pipeline[MctsConfig]):
                 backpropagate(leaf, leaf.mean)
                 continue
             # 2) expand: A next steps in one request
-            steps = await run.texts(
-                "expansion", [continued(base, leaf.text)], step.with_(n=cfg.num_actions)
-            )
+            steps = await run.texts("expansion", [continued(base, leaf.text)], step.with_(n=cfg.num_actions))
             leaf.children = [Node(f"{leaf.id}.{i}", s.strip(), leaf) for i, s in enumerate(steps)]
             # 3) simulate: every child `depth` more steps, one call per step
             rollouts = [child.text for child in leaf.children]
             for _ in range(cfg.depth):
-                more = await run.texts(
-                    "simulation", [continued(base, text) for text in rollouts], step
-                )
+                more = await run.texts("simulation", [continued(base, text) for text in rollouts], step)
                 rollouts = [extend(text, s) for text, s in zip(rollouts, more, strict=True)]
             # 4) evaluate: every rollout rated in one call
             async with run.progress.phase("evaluation", requests=len(rollouts)):
-                ratings = await rate_batch(
-                    run.client, query, rollouts, sampling=cfg.rating_sampling, tag="evaluation"
-                )
+                ratings = await rate_batch(run.client, query, rollouts, sampling=cfg.rating_sampling, tag="evaluation")
             # 5) backpropagate
             for child, rollout, rating in zip(leaf.children, rollouts, ratings, strict=True):
                 child.rollout, child.rating = rollout, rating.score
                 if rating.score is None:
-                    run.fallback(f"evaluation of node {child.id}: no readable rating; "
-                                 f"valued {cfg.unrated_value}")
+                    run.fallback(f"evaluation of node {child.id}: no readable rating; valued {cfg.unrated_value}")
                 backpropagate(child, cfg.unrated_value if rating.score is None else rating.score)
         # 6) final: the most visited path's rollout, written to the end (greedy)
         path = most_visited_path(root)
         chosen = path[-1]
         [end] = await run.generate(
-            "final", [continued(base, chosen.rollout)],
+            "final",
+            [continued(base, chosen.rollout)],
             Sampling(temperature=0.0, max_tokens=cfg.max_tokens),
         )
         whole = dataclasses.replace(end, text=extend(chosen.rollout, end.text))
         solution = solution_from(whole, agent_id=chosen.id, phase="final", method="mcts")
         solution.confidence = chosen.mean
-        run.details.update(
-            tree=root.summary(), selected=selected, chosen_path=[node.id for node in path]
-        )
+        run.details.update(tree=root.summary(), selected=selected, chosen_path=[node.id for node in path])
         return solution, "most-visited"

@@ -55,15 +55,12 @@ class MoaConfig(SampledConfig):
 
     candidates: int = Field(3, ge=1, le=16, description="Candidate solutions, in one request.")
     critique_max_tokens: int = Field(512, ge=1, description="Completion budget of the critique.")
-    final_temperature: float = Field(
-        0.1, ge=0.0, le=2.0, description="Temperature of the critique and the synthesis."
-    )
+    final_temperature: float = Field(0.1, ge=0.0, le=2.0, description="Temperature of the critique and the synthesis.")
 
 
 @register(
     "moa",
-    description="Mixture of agents: k candidates in one request, one critique of them all, "
-    "one final synthesis.",
+    description="Mixture of agents: k candidates in one request, one critique of them all, one final synthesis.",
     calls="3 calls, 3 requests: candidates (1 request, n = candidates), critique, synthesis",
     config=MoaConfig,
 )
@@ -83,8 +80,12 @@ class MixtureOfAgents(Pipeline[MoaConfig]):
         )
         # 3) synthesis: the final response from the candidates and the critique
         synthesis = followup_prompt(
-            query, SYNTHESIS_PROMPT, system=system, count=len(candidates),
-            candidates=candidate_blocks(candidates), critique=critique,
+            query,
+            SYNTHESIS_PROMPT,
+            system=system,
+            count=len(candidates),
+            candidates=candidate_blocks(candidates),
+            critique=critique,
         )
         [final] = await run.solutions(
             "synthesis", [synthesis], low.with_(max_tokens=cfg.max_tokens), method="moa-synthesis"

@@ -44,7 +44,5 @@ class Plain:
         sampling = Sampling(
             temperature=self.config.temperature, max_tokens=self.config.max_tokens, seed=self.config.seed
         )
-        [solution] = await sample_solutions(
-            tracked, [solve_prompt(query, system=system)], sampling, tag="generate"
-        )
+        [solution] = await sample_solutions(tracked, [solve_prompt(query, system=system)], sampling, tag="generate")
         return tracked.finish(solution, strategy="plain", selection_rule="only")

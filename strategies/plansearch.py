@@ -83,28 +83,16 @@ Task = Literal["general", "code"]
 class PlanSearchConfig(RatingConfig):
     """How many observations and plans, how they are written, and how the answer is chosen."""
 
-    num_observations: int = Field(
-        3, ge=1, le=16, description="First observations listed (optillm: 3)."
-    )
-    num_derived: int = Field(
-        2, ge=1, le=16, description="New observations each plan derives (optillm: 2)."
-    )
+    num_observations: int = Field(3, ge=1, le=16, description="First observations listed (optillm: 3).")
+    num_derived: int = Field(2, ge=1, le=16, description="New observations each plan derives (optillm: 2).")
     num_plans: int = Field(3, ge=1, le=32, description="Plans explored in parallel (P).")
     observations_per_plan: int = Field(
         2, ge=1, le=16, description="First observations each plan starts from (a window of them)."
     )
-    task: Task = Field(
-        "general", description="'general': plans end in an answer; 'code': in a Python program."
-    )
-    temperature: float = Field(
-        0.7, ge=0.0, le=2.0, description="Temperature of every writing step."
-    )
-    seed: int | None = Field(
-        None, description="Seed of plan 0; plan i uses seed + i (None: unseeded)."
-    )
-    rate: bool = Field(
-        True, description="Rate the candidates with the model (one call); False: majority vote."
-    )
+    task: Task = Field("general", description="'general': plans end in an answer; 'code': in a Python program.")
+    temperature: float = Field(0.7, ge=0.0, le=2.0, description="Temperature of every writing step.")
+    seed: int | None = Field(None, description="Seed of plan 0; plan i uses seed + i (None: unseeded).")
+    rate: bool = Field(True, description="Rate the candidates with the model (one call); False: majority vote.")
 
     @model_validator(mode="after")
     def _window_fits(self) -> PlanSearchConfig:
@@ -163,15 +151,11 @@ class PlanSearch(Pipeline[PlanSearchConfig]):
         derived = await run.texts("derive", derive, spread)
         plans = [s + parse_list(d, cfg.num_derived) for s, d in zip(starts, derived, strict=True)]
         # 3) plan: a natural-language solution per plan
-        sketch = [
-            followup_prompt(query, PLAN_PROMPT, system=system, observations=numbered_list(p))
-            for p in plans
-        ]
+        sketch = [followup_prompt(query, PLAN_PROMPT, system=system, observations=numbered_list(p)) for p in plans]
         sketches = await run.texts("plan", sketch, spread)
         # 4) implement: each sketch into a candidate solution
         implement = [
-            followup_prompt(query, IMPLEMENT_PROMPT, system=system, plan=s, finish=FINISH[cfg.task])
-            for s in sketches
+            followup_prompt(query, IMPLEMENT_PROMPT, system=system, plan=s, finish=FINISH[cfg.task]) for s in sketches
         ]
         kind: AnswerKind = "code" if cfg.task == "code" else "auto"
         candidates = await run.solutions("implement", implement, spread, kind=kind, method="plan")
@@ -179,9 +163,7 @@ class PlanSearch(Pipeline[PlanSearchConfig]):
         # 5) select: best rating (ties: agreement), else the majority answer
         return await self._select(run, query, candidates)
 
-    async def _select(
-        self, run: PipelineRun, query: str, candidates: list[Solution]
-    ) -> tuple[Solution, str]:
+    async def _select(self, run: PipelineRun, query: str, candidates: list[Solution]) -> tuple[Solution, str]:
         if self.config.rate:
             async with run.progress.phase("rating", requests=len(candidates)):
                 ratings = await rate_batch(

@@ -75,15 +75,9 @@ class PvgConfig(RatingConfig):
         le=2.0,
         description="Prover temperature of round 1; 0.1 lower each round, >= 0.2.",
     )
-    refine_temperature: float = Field(
-        0.5, ge=0.0, le=2.0, description="Temperature of the refinement."
-    )
-    rating_temperature: float = Field(
-        0.2, ge=0.0, le=2.0, description="Verifier temperature (optillm: 0.2)."
-    )
-    seed: int | None = Field(
-        None, description="Seed of prover 0; prover i uses seed + i (None: unseeded)."
-    )
+    refine_temperature: float = Field(0.5, ge=0.0, le=2.0, description="Temperature of the refinement.")
+    rating_temperature: float = Field(0.2, ge=0.0, le=2.0, description="Verifier temperature (optillm: 0.2).")
+    seed: int | None = Field(None, description="Seed of prover 0; prover i uses seed + i (None: unseeded).")
 
     def round_temperature(self, r: int) -> float:
         """The provers' temperature in round `r` (0-based)."""
@@ -108,18 +102,10 @@ class ProverVerifierGame(Pipeline[PvgConfig]):
         for r in range(cfg.rounds):
             # 1) prove: helpful and sneaky solutions of this round's query, one call
             roles = ["helpful"] * cfg.helpful + ["sneaky"] * cfg.sneaky
-            prompts = [
-                solve_prompt(round_query, system=join_system(system, PROVER_SYSTEM[role]))
-                for role in roles
-            ]
-            base = Sampling(
-                temperature=cfg.round_temperature(r), max_tokens=cfg.max_tokens, seed=cfg.seed
-            )
+            prompts = [solve_prompt(round_query, system=join_system(system, PROVER_SYSTEM[role])) for role in roles]
+            base = Sampling(temperature=cfg.round_temperature(r), max_tokens=cfg.max_tokens, seed=cfg.seed)
             solutions = await run.solutions("prove", prompts, seeded(base, len(roles)))
-            solutions = [
-                s.model_copy(update={"method": role})
-                for s, role in zip(solutions, roles, strict=True)
-            ]
+            solutions = [s.model_copy(update={"method": role}) for s, role in zip(solutions, roles, strict=True)]
             # 2) verify: every solution rated against the original problem, one call
             async with run.progress.phase("verify", requests=len(solutions)):
                 scored = await rate_batch(
@@ -142,15 +128,11 @@ class ProverVerifierGame(Pipeline[PvgConfig]):
         run.details.update(rounds=rounds, sneaky_wins=sum(bool(x["sneaky_won"]) for x in rounds))
         return self._select(run, helpful, ratings)
 
-    async def _refine(
-        self, run: PipelineRun, query: str, best: Solution, current: str, system: str | None
-    ) -> str:
+    async def _refine(self, run: PipelineRun, query: str, best: Solution, current: str, system: str | None) -> str:
         cfg = self.config
         text = render(REFINE_PROMPT, query=query, solution=best.reasoning)
         prompt = Prompt.user(text, system=system)
-        sampling = Sampling(
-            temperature=cfg.refine_temperature, max_tokens=cfg.max_tokens, seed=cfg.seed
-        )
+        sampling = Sampling(temperature=cfg.refine_temperature, max_tokens=cfg.max_tokens, seed=cfg.seed)
         [refined] = await run.texts("refine", [prompt], sampling)
         if not refined.strip():
             run.fallback("empty refined query; the next round keeps the current query")
@@ -158,15 +140,11 @@ class ProverVerifierGame(Pipeline[PvgConfig]):
         return render(REFINED_QUERY_PROMPT, query=query, refined=refined.strip())
 
     @staticmethod
-    def _select(
-        run: PipelineRun, helpful: list[Solution], ratings: list[Rating]
-    ) -> tuple[Solution, str]:
+    def _select(run: PipelineRun, helpful: list[Solution], ratings: list[Rating]) -> tuple[Solution, str]:
         """The best-rated helpful solution, else the helpful majority; never a sneaky one."""
         best = best_rated(helpful, ratings)
         if best >= 0:
-            return helpful[best].model_copy(
-                update={"confidence": ratings[best].score or 0.0}
-            ), "verifier"
+            return helpful[best].model_copy(update={"confidence": ratings[best].score or 0.0}), "verifier"
         run.fallback("no helpful solution had a readable rating; chose the helpful majority")
         pick = majority(helpful)
         return helpful[max(pick.index, 0)].model_copy(update={"confidence": pick.share}), "majority"

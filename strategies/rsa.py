@@ -49,8 +49,7 @@ class RsaConfig(SampledConfig):
     "rsa",
     description="Recursive self-aggregation: a population of N solutions, merged K at a time "
     "for T loops, then a majority vote.",
-    calls="1 + T calls: 1 population request (n = N) + N merge requests per loop; default "
-    "4 calls, 19 requests",
+    calls="1 + T calls: 1 population request (n = N) + N merge requests per loop; default 4 calls, 19 requests",
     config=RsaConfig,
 )
 class RecursiveSelfAggregation(Pipeline[RsaConfig]):
@@ -65,8 +64,14 @@ class RecursiveSelfAggregation(Pipeline[RsaConfig]):
         for _ in range(cfg.loops):
             async with run.progress.phase("aggregation", requests=cfg.population):
                 merged = await rsa_round(
-                    run.client, query, population, size=cfg.population, k=cfg.subset,
-                    samplings=cfg.sampling(), tag="aggregation", system=system,
+                    run.client,
+                    query,
+                    population,
+                    size=cfg.population,
+                    k=cfg.subset,
+                    samplings=cfg.sampling(),
+                    tag="aggregation",
+                    system=system,
                 )
             population = [m.solution for m in merged]
             generations.append([s.answer_key for s in population])

@@ -35,10 +35,7 @@ from strategies.common.pipeline import Pipeline, PipelineRun
 from strategies.common.prompts import render
 from strategies.solution import Solution
 
-CODE_SYSTEM = (
-    "You are an expert programmer. Answer with one complete, correct program in a single "
-    "markdown code block."
-)
+CODE_SYSTEM = "You are an expert programmer. Answer with one complete, correct program in a single markdown code block."
 
 DESCRIBE_PROMPT = (
     "Summarize or describe the code you just wrote. Write the summary as an instruction such "
@@ -60,9 +57,7 @@ CODE_FENCE = "```\n{code}\n```"
 class RtoConfig(StrategyConfig):
     """Sampling of the four steps, and when the synthesis step runs."""
 
-    temperature: float = Field(
-        0.1, ge=0.0, le=2.0, description="Temperature of every step (optillm: 0.1)."
-    )
+    temperature: float = Field(0.1, ge=0.0, le=2.0, description="Temperature of every step (optillm: 0.1).")
     seed: int | None = Field(None, description="Sampling seed (None: unseeded).")
     synthesize: Literal["on_mismatch", "always"] = Field(
         "on_mismatch",
@@ -108,9 +103,7 @@ class RoundTrip(Pipeline[RtoConfig]):
             run.fallback("empty description; C2 written from the query")
             q2 = query
         # 3) C2 from Q2 alone
-        [c2] = await run.solutions(
-            "regenerate", [Prompt.user(q2, system=system)], sampling, kind="code"
-        )
+        [c2] = await run.solutions("regenerate", [Prompt.user(q2, system=system)], sampling, kind="code")
         # 4) compare the normalized programs
         (code1, fenced1), (code2, fenced2) = code_of(c1.reasoning), code_of(c2.reasoning)
         for name, fenced in (("C1", fenced1), ("C2", fenced2)):
@@ -121,8 +114,6 @@ class RoundTrip(Pipeline[RtoConfig]):
         if agree and cfg.synthesize == "on_mismatch":
             return c1, "round-trip"
         # 5) C3 merged from the query, C1 and C2
-        merge = Prompt.user(
-            render(SYNTHESIZE_PROMPT, query=query, c1=code1, c2=code2), system=system
-        )
+        merge = Prompt.user(render(SYNTHESIZE_PROMPT, query=query, c1=code1, c2=code2), system=system)
         [c3] = await run.solutions("synthesize", [merge], sampling, kind="code", method="merge")
         return c3, "synthesis"

@@ -203,9 +203,7 @@ class RunSummary(BaseModel):
     resumed_items: int
 
 
-def summarize(
-    records: list[dict[str, Any]], *, strategy: str, model: str, wall_s: float, run_items: int
-) -> RunSummary:
+def summarize(records: list[dict[str, Any]], *, strategy: str, model: str, wall_s: float, run_items: int) -> RunSummary:
     """Summary over all output records; rates use this invocation's items and wall time."""
     usage = Usage()
     ok = [r for r in records if r.get("error") is None]

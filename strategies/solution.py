@@ -29,15 +29,11 @@ class SolutionMetadata(BaseModel):
     strategy: str = Field("", description="Registry name of the strategy that produced it.")
     selection_rule: str = Field("", description="Which rule picked this solution as the answer.")
     usage: Usage = Field(default_factory=Usage, description="Engine usage of the whole run.")
-    usage_by_phase: dict[str, Usage] = Field(
-        default_factory=dict, description="Engine usage per phase (request tag)."
-    )
+    usage_by_phase: dict[str, Usage] = Field(default_factory=dict, description="Engine usage per phase (request tag).")
     wall_s: float = Field(0.0, description="Wall time of the whole `optimize` call, seconds.")
     engine_requests: int = Field(0, description="Engine requests made (n samples count once).")
     engine_calls: int = Field(0, description="`generate`/`stream` calls made (batched steps).")
-    fallbacks: list[str] = Field(
-        default_factory=list, description="Fallbacks taken, e.g. an unparseable rating."
-    )
+    fallbacks: list[str] = Field(default_factory=list, description="Fallbacks taken, e.g. an unparseable rating.")
     details: dict[str, Any] = Field(
         default_factory=dict, description="Strategy-specific details (tree, principles, votes...)."
     )

@@ -71,7 +71,11 @@ class TrackedClient:
                 yield event
         finally:
             if not done:
-                self._ledger.add(tag, Usage(requests=1, completion_tokens=tokens, aborted_requests=1))
+                prompt_tokens = self.inner.count_prompt_tokens(prompt)
+                self._ledger.add(
+                    tag,
+                    Usage(requests=1, prompt_tokens=prompt_tokens, completion_tokens=tokens, aborted_requests=1),
+                )
 
     def finish(self, solution: Solution, *, strategy: str, selection_rule: str | None = None) -> Solution:
         """Write this run's accounting into `solution.metadata` and return the solution."""

@@ -67,20 +67,14 @@ def rsa_subsets(ranked: Sequence[int], k: int, count: int) -> list[list[int]]:
     return [[ranked[(j + m) % size] for m in range(width)] for j in range(count)]
 
 
-def aggregate_prompt(
-    template: str, query: str, members: Sequence[Solution], system: str | None
-) -> Prompt:
+def aggregate_prompt(template: str, query: str, members: Sequence[Solution], system: str | None) -> Prompt:
     """`template` filled with the query and the members' texts as numbered candidates."""
-    return followup_prompt(
-        query, template, system=system, count=len(members), candidates=candidate_blocks(members)
-    )
+    return followup_prompt(query, template, system=system, count=len(members), candidates=candidate_blocks(members))
 
 
 def candidate_blocks(members: Sequence[Solution]) -> str:
     """The members' texts as numbered `Candidate i:` blocks, for a template's `{candidates}`."""
-    return "\n\n".join(
-        CANDIDATE_BLOCK.format(number=i + 1, text=s.reasoning) for i, s in enumerate(members)
-    )
+    return "\n\n".join(CANDIDATE_BLOCK.format(number=i + 1, text=s.reasoning) for i, s in enumerate(members))
 
 
 async def rsa_round(
@@ -109,10 +103,7 @@ async def rsa_round(
     merged = await sample_solutions(
         client, prompts, single, tag=tag, agent_ids=[AGGREGATOR_ID] * size, method="rsa-merge"
     )
-    return [
-        Aggregate(solution, tuple(s.id for s in group))
-        for solution, group in zip(merged, members, strict=True)
-    ]
+    return [Aggregate(solution, tuple(s.id for s in group)) for solution, group in zip(merged, members, strict=True)]
 
 
 async def moe_synthesis(

@@ -48,18 +48,14 @@ class PipelineRun:
         self.fallbacks: list[str] = []
         self.details: dict[str, Any] = {}
 
-    async def generate(
-        self, phase: str, prompts: Sequence[Prompt], samplings: SamplingArg
-    ) -> list[Completion]:
+    async def generate(self, phase: str, prompts: Sequence[Prompt], samplings: SamplingArg) -> list[Completion]:
         """One batched step: every prompt in one `generate` call tagged `phase` (none if empty)."""
         if not prompts:
             return []
         async with self.progress.phase(phase, requests=len(prompts)):
             return await self.client.generate(prompts, samplings, tag=phase)
 
-    async def texts(
-        self, phase: str, prompts: Sequence[Prompt], samplings: SamplingArg
-    ) -> list[str]:
+    async def texts(self, phase: str, prompts: Sequence[Prompt], samplings: SamplingArg) -> list[str]:
         """The generated texts of one batched step, in prompt order."""
         return [c.text for c in await self.generate(phase, prompts, samplings)]
 

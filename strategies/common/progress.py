@@ -68,6 +68,4 @@ class Progress:
         await self.sink.emit(PhaseStarted(strategy=self.strategy, phase=name, requests=requests))
         start = time.perf_counter()
         yield
-        await self.sink.emit(
-            PhaseFinished(strategy=self.strategy, phase=name, wall_s=time.perf_counter() - start)
-        )
+        await self.sink.emit(PhaseFinished(strategy=self.strategy, phase=name, wall_s=time.perf_counter() - start))

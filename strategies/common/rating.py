@@ -91,10 +91,7 @@ async def rate_batch(
     """One rating per response, all in one `generate` call, in order."""
     if not responses:
         return []
-    prompts = [
-        followup_prompt(query, RATING_PROMPT, system=RATING_SYSTEM, solution=text)
-        for text in responses
-    ]
+    prompts = [followup_prompt(query, RATING_PROMPT, system=RATING_SYSTEM, solution=text) for text in responses]
     completions = await client.generate(prompts, sampling.with_(n=1), tag=tag)
     return [Rating(i, read_rating(c.text), c.text) for i, c in enumerate(completions)]
 

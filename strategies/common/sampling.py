@@ -70,8 +70,7 @@ async def sample_solutions(
     completions = await client.generate(prompts, samplings, tag=tag)
     ids = _agent_ids(completions, agent_ids)
     return [
-        solution_from(c, agent_id=a, phase=tag, method=method, kind=kind)
-        for c, a in zip(completions, ids, strict=True)
+        solution_from(c, agent_id=a, phase=tag, method=method, kind=kind) for c, a in zip(completions, ids, strict=True)
     ]
 
 
@@ -116,13 +115,13 @@ class SampledConfig(StrategyConfig):
     """
 
     temperature: float = Field(
-        1.0, gt=0.0, le=2.0, description="Sampling temperature of solutions, in (0, 2] (samples "
-        "of one prompt must differ)."
+        1.0,
+        gt=0.0,
+        le=2.0,
+        description="Sampling temperature of solutions, in (0, 2] (samples of one prompt must differ).",
     )
     seed: int | None = Field(None, description="Sampling seed (None: unseeded).")
 
     def sampling(self, n: int = 1) -> Sampling:
         """`n` samples at the configured temperature, seed and `max_tokens`."""
-        return Sampling(
-            temperature=self.temperature, max_tokens=self.max_tokens, n=n, seed=self.seed
-        )
+        return Sampling(temperature=self.temperature, max_tokens=self.max_tokens, n=n, seed=self.seed)

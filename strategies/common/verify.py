@@ -90,9 +90,7 @@ class Review:
         }
 
 
-def cross_assignments(
-    authors: Sequence[int | None], agent_ids: Sequence[str], passes: int
-) -> list[list[str]]:
+def cross_assignments(authors: Sequence[int | None], agent_ids: Sequence[str], passes: int) -> list[list[str]]:
     """Reviewer ids for each solution, never its author.
 
     Solution k by agent i (of A) gets agents i+1, i+2, ... (mod A, skipping i, cycling through
@@ -113,9 +111,7 @@ def cross_assignments(
     return out
 
 
-def verify_prompt(
-    query: str, solution: Solution, verifier: str, pass_index: int, passes: int
-) -> Prompt:
+def verify_prompt(query: str, solution: Solution, verifier: str, pass_index: int, passes: int) -> Prompt:
     """The review request of `verifier` for `solution`, pass `pass_index` (1-based) of `passes`."""
     return followup_prompt(
         query,

@@ -39,9 +39,7 @@ async def aggregate(run: MarsRun, pool: list[Solution]) -> list[Solution]:
         run.fallbacks.append(f"aggregation: dropped {len(written) - len(new)} empty aggregate(s)")
     for merged in new:
         run.parents[merged.solution.id] = merged.parents
-        await run.sink.emit(
-            SolutionGenerated(solution_id=merged.solution.id, agent_id=merged.solution.agent_id)
-        )
+        await run.sink.emit(SolutionGenerated(solution_id=merged.solution.id, agent_id=merged.solution.agent_id))
     await run.sink.emit(AggregationDone(num_new=len(new)))
     return run.record([merged.solution for merged in new])
 
@@ -49,17 +47,20 @@ async def aggregate(run: MarsRun, pool: list[Solution]) -> list[Solution]:
 async def _rsa(run: MarsRun, pool: list[Solution]) -> list[Aggregate]:
     config = run.config
     temperatures = config.agent_temperatures
-    samplings = [
-        run.solve_sampling(temperatures[j % len(temperatures)])
-        for j in range(config.rsa_population)
-    ]
+    samplings = [run.solve_sampling(temperatures[j % len(temperatures)]) for j in range(config.rsa_population)]
     population = pool
     generations: list[list[dict[str, object]]] = []
     merged: list[Aggregate] = []
     for _ in range(config.rsa_loops):
         merged = await rsa_round(
-            run.client, run.query, population, size=config.rsa_population,
-            k=config.rsa_subset_size, samplings=samplings, tag=Phase.AGGREGATION, system=run.system,
+            run.client,
+            run.query,
+            population,
+            size=config.rsa_population,
+            k=config.rsa_subset_size,
+            samplings=samplings,
+            tag=Phase.AGGREGATION,
+            system=run.system,
         )
         generations.append([{"id": m.solution.id, "parents": list(m.parents)} for m in merged])
         population = [m.solution for m in merged]
@@ -70,8 +71,12 @@ async def _rsa(run: MarsRun, pool: list[Solution]) -> list[Aggregate]:
 async def _moe(run: MarsRun, pool: list[Solution]) -> list[Aggregate]:
     config = run.config
     merged = await moe_synthesis(
-        run.client, run.query, pool, experts=config.moe_experts,
-        sampling=run.solve_sampling(config.agent_temperatures[0]), tag=Phase.AGGREGATION,
+        run.client,
+        run.query,
+        pool,
+        experts=config.moe_experts,
+        sampling=run.solve_sampling(config.agent_temperatures[0]),
+        tag=Phase.AGGREGATION,
         system=run.system,
     )
     run.details["aggregation"] = {"method": "moe", "experts": list(merged.parents)}

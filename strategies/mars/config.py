@@ -42,9 +42,7 @@ class MarsConfig(StrategyConfig):
         "1 verification pass, no aggregation, 2 iterations, no strategy network); fields given "
         "explicitly override the preset.",
     )
-    num_agents: int = Field(
-        default=3, ge=1, le=32, description="Agents exploring the problem (1-32)."
-    )
+    num_agents: int = Field(default=3, ge=1, le=32, description="Agents exploring the problem (1-32).")
     temperatures: tuple[float, ...] | None = Field(
         default=None,
         description="One sampling temperature per agent, each in [0, 2]. Unset: 0.3, 0.6, 1.0 "
@@ -53,12 +51,9 @@ class MarsConfig(StrategyConfig):
     max_tokens: int = Field(
         default=512,
         ge=1,
-        description="Completion budget of each written solution (exploration, aggregation, "
-        "improvement, synthesis).",
+        description="Completion budget of each written solution (exploration, aggregation, improvement, synthesis).",
     )
-    verify_max_tokens: int = Field(
-        default=256, ge=1, description="Completion budget of each review."
-    )
+    verify_max_tokens: int = Field(default=256, ge=1, description="Completion budget of each review.")
     verify_temperature: float = Field(
         default=0.3, ge=0.0, le=2.0, description="Sampling temperature of reviews, in [0, 2]."
     )
@@ -75,16 +70,10 @@ class MarsConfig(StrategyConfig):
         "(recursive self-aggregation), 'moe' (one mixture-of-experts synthesis), 'majority' "
         "(a consensus vote, recorded in details; no engine call, no new text) or 'none'.",
     )
-    rsa_population: int = Field(
-        default=3, ge=1, le=64, description="RSA: solutions written per loop (N)."
-    )
-    rsa_subset_size: int = Field(
-        default=2, ge=1, description="RSA: candidates merged by each new solution (K <= N)."
-    )
+    rsa_population: int = Field(default=3, ge=1, le=64, description="RSA: solutions written per loop (N).")
+    rsa_subset_size: int = Field(default=2, ge=1, description="RSA: candidates merged by each new solution (K <= N).")
     rsa_loops: int = Field(default=1, ge=1, le=16, description="RSA: aggregation loops (T).")
-    moe_experts: int = Field(
-        default=3, ge=1, le=16, description="MoE: best candidates the synthesis prompt shows."
-    )
+    moe_experts: int = Field(default=3, ge=1, le=16, description="MoE: best candidates the synthesis prompt shows.")
     max_iterations: int = Field(
         default=5,
         ge=0,

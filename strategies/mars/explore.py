@@ -30,13 +30,9 @@ async def explore(run: MarsRun) -> list[Solution]:
         )
     kept = [s for s in solutions if s.reasoning.strip()]
     if not kept:
-        raise ExplorationError(
-            f"none of the {config.num_agents} agents gave a non-empty response to the query"
-        )
+        raise ExplorationError(f"none of the {config.num_agents} agents gave a non-empty response to the query")
     run.fallbacks.extend(
-        f"exploration: {s.agent_id} gave an empty response; dropped"
-        for s in solutions
-        if not s.reasoning.strip()
+        f"exploration: {s.agent_id} gave an empty response; dropped" for s in solutions if not s.reasoning.strip()
     )
     for s in kept:
         await run.sink.emit(SolutionGenerated(solution_id=s.id, agent_id=s.agent_id))

@@ -27,16 +27,18 @@ def improve_prompt(run: MarsRun, solution: Solution, approaches: list[Approach])
     """The revision request for `solution`: its latest round of reviews as feedback."""
     latest = run.reviews.get(solution.id, [])[-run.config.verification_passes_required :]
     feedback = "\n\n".join(
-        FEEDBACK_ITEM.format(number=i + 1, text=r.text.strip())
-        for i, r in enumerate(latest)
-        if r.text.strip()
+        FEEDBACK_ITEM.format(number=i + 1, text=r.text.strip()) for i, r in enumerate(latest) if r.text.strip()
     )
     shown = peers(approaches, solution.agent_id, run.config.peer_approaches)
     listed = "\n".join(f"- {a.text}" for a in shown)
     peer_block = PEERS_BLOCK.format(approaches=listed) if shown else ""
     return followup_prompt(
-        run.query, IMPROVE_PROMPT, system=run.system, solution=solution.reasoning,
-        feedback=feedback or NO_FEEDBACK, peers=peer_block,
+        run.query,
+        IMPROVE_PROMPT,
+        system=run.system,
+        solution=solution.reasoning,
+        feedback=feedback or NO_FEEDBACK,
+        peers=peer_block,
     )
 
 
@@ -49,8 +51,12 @@ async def improve(run: MarsRun, pool: list[Solution], approaches: list[Approach]
     samplings = [run.solve_sampling(s.temperature) for s in targets]
     with phase_errors(ImprovementError):
         revised = await sample_solutions(
-            run.client, prompts, samplings, tag=Phase.IMPROVEMENT,
-            agent_ids=[s.agent_id for s in targets], method="improve",
+            run.client,
+            prompts,
+            samplings,
+            tag=Phase.IMPROVEMENT,
+            agent_ids=[s.agent_id for s in targets],
+            method="improve",
         )
     kept = []
     for parent, revision in zip(targets, revised, strict=True):

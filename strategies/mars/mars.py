@@ -97,8 +97,11 @@ class Mars:
         await run.sink.emit(Completed(solution_id=solution.id))
         logger.info(
             "mars: answer %r by rule %s, %d calls, %d requests, %.1f s",
-            solution.answer, rule, solution.metadata.engine_calls,
-            solution.metadata.engine_requests, solution.metadata.wall_s,
+            solution.answer,
+            rule,
+            solution.metadata.engine_calls,
+            solution.metadata.engine_requests,
+            solution.metadata.wall_s,
         )
         return solution
 
@@ -106,9 +109,7 @@ class Mars:
         self, query: str, client: ModelClient, *, system: str | None = None
     ) -> AsyncIterator[MarsEvent | Solution]:
         """The run's events as they happen, then its `Solution` as the last item."""
-        return iterate_events(
-            lambda on_event: self.optimize(query, client, system=system, on_event=on_event)
-        )
+        return iterate_events(lambda on_event: self.optimize(query, client, system=system, on_event=on_event))
 
     async def _solve(self, run: MarsRun) -> tuple[Solution, SelectionRule]:
         config = run.config

@@ -64,8 +64,7 @@ async def extract_approaches(run: MarsRun, pool: list[Solution]) -> list[Approac
     if not sources:
         return []
     prompts = [
-        followup_prompt(run.query, APPROACH_PROMPT, system=APPROACH_SYSTEM, solution=s.reasoning)
-        for s in sources
+        followup_prompt(run.query, APPROACH_PROMPT, system=APPROACH_SYSTEM, solution=s.reasoning) for s in sources
     ]
     sampling = run.verify_sampling.with_(max_tokens=APPROACH_MAX_TOKENS)
     with phase_errors(ImprovementError):
@@ -75,8 +74,6 @@ async def extract_approaches(run: MarsRun, pool: list[Solution]) -> list[Approac
         for s, c in zip(sources, completions, strict=True)
     ]
     approaches = sorted((a for a in found if a.text), key=lambda a: -a.score)
-    run.fallbacks.extend(
-        f"strategy_network: no approach read for {a.agent_id}" for a in found if not a.text
-    )
+    run.fallbacks.extend(f"strategy_network: no approach read for {a.agent_id}" for a in found if not a.text)
     run.details["approaches"] = {a.agent_id: a.text for a in approaches}
     return approaches

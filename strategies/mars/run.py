@@ -99,8 +99,6 @@ class MarsRun:
                 }
                 for s in self.candidates.values()
             ],
-            "verification": {
-                sid: [r.summary() for r in reviews] for sid, reviews in self.reviews.items()
-            },
+            "verification": {sid: [r.summary() for r in reviews] for sid, reviews in self.reviews.items()},
         }
         return SolutionMetadata(fallbacks=list(self.fallbacks), details=details)

@@ -58,9 +58,14 @@ async def _synthesize(run: MarsRun, candidates: list[Solution]) -> Solution:
     config = run.config
     with phase_errors(SelectionError):
         merged = await moe_synthesis(
-            run.client, run.query, candidates, experts=len(candidates),
-            sampling=run.solve_sampling(config.agent_temperatures[0]), tag=Phase.SELECTION,
-            system=run.system, method="synthesis",
+            run.client,
+            run.query,
+            candidates,
+            experts=len(candidates),
+            sampling=run.solve_sampling(config.agent_temperatures[0]),
+            tag=Phase.SELECTION,
+            system=run.system,
+            method="synthesis",
         )
     if not merged.solution.reasoning.strip():
         raise SelectionError("no candidate had an answer and the synthesis call wrote nothing")

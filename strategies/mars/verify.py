@@ -31,7 +31,11 @@ async def verify(run: MarsRun, solutions: list[Solution]) -> list[Solution]:
     assignments = cross_assignments(authors, run.config.agent_ids, passes)
     with phase_errors(VerificationError):
         reviews = await verify_batch(
-            run.client, run.query, solutions, assignments, sampling=run.verify_sampling,
+            run.client,
+            run.query,
+            solutions,
+            assignments,
+            sampling=run.verify_sampling,
             tag=Phase.VERIFICATION,
         )
     checked = []
@@ -39,9 +43,7 @@ async def verify(run: MarsRun, solutions: list[Solution]) -> list[Solution]:
         history = run.reviews.setdefault(solution.id, [])
         history.extend(round_reviews)
         run.fallbacks.extend(
-            f"verification: {r.verifier_id} on {solution.id}: {r.fallback}"
-            for r in round_reviews
-            if r.fallback
+            f"verification: {r.verifier_id} on {solution.id}: {r.fallback}" for r in round_reviews if r.fallback
         )
         solution = reviewed(solution, history, passes_required=passes)
         await run.sink.emit(

@@ -62,8 +62,7 @@ ACTION_PROMPTS: dict[Action, str] = {
     "A4": "Answer the last sub-question again, carefully and step by step, without trusting "
     "its previous answer. Write exactly:\nSub-question: <the same sub-question>\n"
     "Sub-answer: <its answer>",
-    "A5": "Do not solve the question. Rephrase it: list every given condition, then state "
-    "exactly what is asked.",
+    "A5": "Do not solve the question. Rephrase it: list every given condition, then state exactly what is asked.",
 }
 
 DISCRIMINATE_PROMPT = (
@@ -77,22 +76,16 @@ class RStarConfig(StrategyConfig):
     """Size of the search, and how trajectories are checked."""
 
     rollouts: int = Field(4, ge=1, le=256, description="MCTS rollouts (optillm: 5; small for CPU).")
-    parallel: int = Field(
-        2, ge=1, le=256, description="Rollouts per wave; a wave is two batched calls."
-    )
+    parallel: int = Field(2, ge=1, le=256, description="Rollouts per wave; a wave is two batched calls.")
     max_depth: int = Field(3, ge=1, le=16, description="Most expanded steps before the A2 finish.")
     exploration: float = Field(1.4, ge=0.0, le=10.0, description="UCT exploration constant c.")
-    temperature: float = Field(
-        0.2, ge=0.0, le=2.0, description="Temperature of every step (optillm: 0.2)."
-    )
+    temperature: float = Field(0.2, ge=0.0, le=2.0, description="Temperature of every step (optillm: 0.2).")
     keep: tuple[float, float] = Field(
         (0.2, 0.8),
         description="Range of the share of a trajectory's lines the discriminator is shown "
         "(drawn per trajectory, seeded); both in [0, 1], low <= high.",
     )
-    seed: int | None = Field(
-        0, description="Seed of the step samplings and the masks (None: unseeded)."
-    )
+    seed: int | None = Field(0, description="Seed of the step samplings and the masks (None: unseeded).")
 
     @field_validator("keep")
     @classmethod
@@ -106,9 +99,7 @@ class RStarConfig(StrategyConfig):
 def state_prompt(node: Node, action: Action, system: str) -> Prompt:
     """The request that applies `action` to the state `node`."""
     steps = numbered_list(node.steps(), empty="(none yet)")
-    text = render(
-        STATE_PROMPT, question=node.question, steps=steps, instruction=ACTION_PROMPTS[action]
-    )
+    text = render(STATE_PROMPT, question=node.question, steps=steps, instruction=ACTION_PROMPTS[action])
     return Prompt.user(text, system=system)
 
 
@@ -144,27 +135,17 @@ class RStar(Pipeline[RStarConfig]):
         while len(search.terminals) < cfg.rollouts:
             # 1) select + expand: one new state per rollout of the wave, one call
             size = min(cfg.parallel, cfg.rollouts - len(search.terminals))
-            picks = [
-                select(root, max_depth=cfg.max_depth, exploration=cfg.exploration)
-                for _ in range(size)
-            ]
+            picks = [select(root, max_depth=cfg.max_depth, exploration=cfg.exploration) for _ in range(size)]
             targets = [p for p in picks if p is not None]
             if not targets:
-                run.fallback(
-                    f"no untried action left in the tree after {len(search.terminals)} rollouts"
-                )
+                run.fallback(f"no untried action left in the tree after {len(search.terminals)} rollouts")
                 break
             prompts = [state_prompt(node, action, system) for node, action in targets]
             texts = await run.texts("expand", prompts, seeded(base, len(prompts)))
-            states = [
-                node.child(action, text)
-                for (node, action), text in zip(targets, texts, strict=True)
-            ]
+            states = [node.child(action, text) for (node, action), text in zip(targets, texts, strict=True)]
             # 2) simulate: finish every new state with A2 in one call; reward = agreement
             finish = [state_prompt(state, "A2", system) for state in states]
-            finished = await run.solutions(
-                "simulate", finish, seeded(base, len(finish)), method="rollout"
-            )
+            finished = await run.solutions("simulate", finish, seeded(base, len(finish)), method="rollout")
             search.add(states, finished)
         # 3) discriminate: complete a masked part of each trajectory, compare the answers
         consistent = await self._discriminate(run, query, search, system, base)
@@ -178,15 +159,11 @@ class RStar(Pipeline[RStarConfig]):
         rng = random.Random(self.config.seed)
         hints = [masked(t, rng.uniform(*self.config.keep)) for t in search.terminals]
         prompts = [
-            Prompt.user(render(DISCRIMINATE_PROMPT, question=query, partial=hint), system=system)
-            for hint in hints
+            Prompt.user(render(DISCRIMINATE_PROMPT, question=query, partial=hint), system=system) for hint in hints
         ]
-        checks = await run.solutions(
-            "discriminate", prompts, seeded(base, len(prompts)), method="discriminator"
-        )
+        checks = await run.solutions("discriminate", prompts, seeded(base, len(prompts)), method="discriminator")
         return [
-            bool(s.answer_key) and c.answer_key == s.answer_key
-            for s, c in zip(search.solutions, checks, strict=True)
+            bool(s.answer_key) and c.answer_key == s.answer_key for s, c in zip(search.solutions, checks, strict=True)
         ]
 
 
@@ -204,9 +181,7 @@ class Search:
             self.terminals.append(state.child("A2", solution.reasoning))
             self.solutions.append(solution)
         rewards = agreement(self.solutions)
-        for terminal, reward in zip(
-            self.terminals[-len(states) :], rewards[-len(states) :], strict=True
-        ):
+        for terminal, reward in zip(self.terminals[-len(states) :], rewards[-len(states) :], strict=True):
             backpropagate(terminal, reward)
 
     def scored(self, consistent: list[bool]) -> list[Solution]:

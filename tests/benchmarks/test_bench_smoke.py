@@ -20,8 +20,9 @@ def _engine_fields(payload: dict) -> None:
 
 async def test_throughput_benchmark_writes_all_three_modes(engine_client: VLLMClient, tmp_path: Path):
     out = tmp_path / "throughput.json"
-    args = bench_throughput.parse_args(["--strategies", "plain,mars", "--q", "2", "--max-tokens", "8",
-                                        "--out", str(out), "--quiet"])
+    args = bench_throughput.parse_args(
+        ["--strategies", "plain,mars", "--q", "2", "--max-tokens", "8", "--out", str(out), "--quiet"]
+    )
     await bench_throughput.run(engine_client, args)
     payload = json.loads(out.read_text())
     _engine_fields(payload)
@@ -38,8 +39,9 @@ async def test_throughput_benchmark_writes_all_three_modes(engine_client: VLLMCl
 
 async def test_accuracy_benchmark_reports_intervals(engine_client: VLLMClient, tmp_path: Path):
     out = tmp_path / "accuracy.json"
-    args = bench_accuracy.parse_args(["--n", "2", "--strategies", "plain", "--max-tokens", "8",
-                                      "--out", str(out), "--quiet"])
+    args = bench_accuracy.parse_args(
+        ["--n", "2", "--strategies", "plain", "--max-tokens", "8", "--out", str(out), "--quiet"]
+    )
     await bench_accuracy.run(engine_client, args)
     payload = json.loads(out.read_text())
     _engine_fields(payload)
@@ -49,8 +51,9 @@ async def test_accuracy_benchmark_reports_intervals(engine_client: VLLMClient, t
 
 async def test_prefix_cache_benchmark_compares_cache_on_and_off(engine_client: VLLMClient, tmp_path: Path):
     out = tmp_path / "prefix_cache.json"
-    args = bench_prefix_cache.parse_args(["--q", "2", "--max-tokens", "16", "--verify-max-tokens", "4",
-                                          "--out", str(out)])
+    args = bench_prefix_cache.parse_args(
+        ["--q", "2", "--max-tokens", "16", "--verify-max-tokens", "4", "--out", str(out)]
+    )
     await bench_prefix_cache.run(args, lambda **kw: VLLMClient(**kw), on_client=engine_client)
     payload = json.loads(out.read_text())
     _engine_fields(payload)

@@ -12,8 +12,16 @@ from engine import (
 
 
 def test_every_error_is_an_optivllm_error():
-    for cls in (ClientError, ConfigError, ContextLengthError, EngineDeadError, EngineStartError,
-                InputError, ModelNotFoundError, StrategyError):
+    for cls in (
+        ClientError,
+        ConfigError,
+        ContextLengthError,
+        EngineDeadError,
+        EngineStartError,
+        InputError,
+        ModelNotFoundError,
+        StrategyError,
+    ):
         assert issubclass(cls, OptivllmError)
 
 

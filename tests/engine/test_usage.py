@@ -1,10 +1,27 @@
 from engine import Completion, Usage, UsageLedger
 
 
-def _c(request: str, index: int, *, prompt: int = 10, cached: int = 0, gen: int = 5, tag: str | None = None,
-       finish: str = "stop") -> Completion:
-    return Completion(text="x", token_ids=(1,), finish_reason=finish, prompt_tokens=prompt,  # type: ignore[arg-type]
-                      completion_tokens=gen, cached_tokens=cached, request_id=request, sample_index=index, tag=tag)
+def _c(
+    request: str,
+    index: int,
+    *,
+    prompt: int = 10,
+    cached: int = 0,
+    gen: int = 5,
+    tag: str | None = None,
+    finish: str = "stop",
+) -> Completion:
+    return Completion(
+        text="x",
+        token_ids=(1,),
+        finish_reason=finish,
+        prompt_tokens=prompt,  # type: ignore[arg-type]
+        completion_tokens=gen,
+        cached_tokens=cached,
+        request_id=request,
+        sample_index=index,
+        tag=tag,
+    )
 
 
 def test_usage_counts_a_prompt_once_for_all_its_samples():

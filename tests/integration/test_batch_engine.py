@@ -25,7 +25,10 @@ def _records(path: Path) -> list[dict]:
 async def test_six_question_mars_run_writes_every_answer_and_a_summary(engine_client: VLLMClient, tmp_path: Path):
     out = tmp_path / "results.jsonl"
     options = RunOptions(
-        input=SAMPLES, output=out, strategy="mars", quiet=True,
+        input=SAMPLES,
+        output=out,
+        strategy="mars",
+        quiet=True,
         config={"preset": "lightweight", "max_tokens": 96, "verify_max_tokens": 48},
     )
     summary = await run_jsonl(options, engine_client)
@@ -44,13 +47,27 @@ def _cli(*args: str) -> list[str]:
 
 def test_a_killed_run_resumes_with_every_id_exactly_once(tmp_path: Path):
     questions = tmp_path / "questions.jsonl"
-    lines = [json.dumps({"id": f"q{i}", "question": f"What is {i} + {i + 3}?", "answer": str(2 * i + 3)})
-             for i in range(10)]
+    lines = [
+        json.dumps({"id": f"q{i}", "question": f"What is {i} + {i + 3}?", "answer": str(2 * i + 3)}) for i in range(10)
+    ]
     lines[3:3] = ["{this is not json", json.dumps({"question": "no id here"})]
     questions.write_text("\n".join(lines) + "\n")
     out = tmp_path / "results.jsonl"
-    argv = _cli("--input", str(questions), "--output", str(out), "--strategy", "plain",
-                "--set", "max_tokens=48", "--set", "temperature=0.7", "--concurrency", "1", "--quiet")
+    argv = _cli(
+        "--input",
+        str(questions),
+        "--output",
+        str(out),
+        "--strategy",
+        "plain",
+        "--set",
+        "max_tokens=48",
+        "--set",
+        "temperature=0.7",
+        "--concurrency",
+        "1",
+        "--quiet",
+    )
 
     # 1) start, wait until a few items are on disk, then kill the whole process group (a crash)
     proc = subprocess.Popen(argv, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -83,10 +100,15 @@ def test_unknown_strategy_or_model_fails_before_the_engine_starts(tmp_path: Path
     questions.write_text(json.dumps({"id": "a", "question": "x"}) + "\n")
     out = tmp_path / "o.jsonl"
     start = time.monotonic()
-    bad_strategy = subprocess.run(_cli("-i", str(questions), "-o", str(out), "-s", "nope"), capture_output=True, text=True)
-    bad_model = subprocess.run(_cli("-i", str(questions), "-o", str(out), "-m", "gpt-x"), capture_output=True, text=True)
-    bad_key = subprocess.run(_cli("-i", str(questions), "-o", str(out), "-s", "plain", "--set", "temp=1"),
-                             capture_output=True, text=True)
+    bad_strategy = subprocess.run(
+        _cli("-i", str(questions), "-o", str(out), "-s", "nope"), capture_output=True, text=True
+    )
+    bad_model = subprocess.run(
+        _cli("-i", str(questions), "-o", str(out), "-m", "gpt-x"), capture_output=True, text=True
+    )
+    bad_key = subprocess.run(
+        _cli("-i", str(questions), "-o", str(out), "-s", "plain", "--set", "temp=1"), capture_output=True, text=True
+    )
     assert time.monotonic() - start < 60, "no engine should have started"
     assert bad_strategy.returncode == 2 and "valid strategies" in bad_strategy.stderr and "plain" in bad_strategy.stderr
     assert bad_model.returncode == 2 and "known models" in bad_model.stderr

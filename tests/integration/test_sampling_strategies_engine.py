@@ -29,8 +29,11 @@ CASES: list[tuple[str, dict[str, Any], int]] = [
     ("moa", {"critique_max_tokens": 48}, 3),
     ("rsa", {"population": 3, "subset": 2, "loops": 1}, 1 + 3),
     # simulations x (1 expansion + depth x A rollouts + A ratings) + 1 final
-    ("mcts", {"simulations": 2, "num_actions": 2, "depth": 1, "step_tokens": 24,
-              "rating_max_tokens": 16}, 2 * (1 + 2 + 2) + 1),
+    (
+        "mcts",
+        {"simulations": 2, "num_actions": 2, "depth": 1, "step_tokens": 24, "rating_max_tokens": 16},
+        2 * (1 + 2 + 2) + 1,
+    ),
 ]
 
 
@@ -42,7 +45,10 @@ async def test_each_question_is_answered_with_the_documented_request_count(
     questions.write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS))
     out = tmp_path / "results.jsonl"
     options = RunOptions(
-        input=questions, output=out, strategy=strategy, quiet=True,
+        input=questions,
+        output=out,
+        strategy=strategy,
+        quiet=True,
         config={"max_tokens": 48, **config},
     )
     summary = await run_jsonl(options, engine_client)

@@ -118,9 +118,7 @@ def test_majority_full_tie_goes_to_group_with_lowest_index() -> None:
 
 
 def test_representative_is_best_verified_then_most_confident_member() -> None:
-    vote = majority_vote(
-        ids_row(0, 0, 0, 1), ALL, verification=row(0.5, 0.9, 0.9, 1.0), confidence=row(0, -3, -1, 0)
-    )
+    vote = majority_vote(ids_row(0, 0, 0, 1), ALL, verification=row(0.5, 0.9, 0.9, 1.0), confidence=row(0, -3, -1, 0))
     assert vote.winner.tolist() == [2]
 
 
@@ -135,27 +133,21 @@ def test_row_without_valid_candidates_has_no_winner() -> None:
 
 def test_padding_may_hold_nan_scores() -> None:
     mask = np.array([[True, True, False]])
-    vote = majority_vote(
-        ids_row(0, 1, 0), mask, verification=row(0.5, 1.0, np.nan), confidence=row(0, 0, np.inf)
-    )
+    vote = majority_vote(ids_row(0, 1, 0), mask, verification=row(0.5, 1.0, np.nan), confidence=row(0, 0, np.inf))
     assert vote.winner.tolist() == [1]
 
 
 def test_weighted_vote_lets_verification_outweigh_count() -> None:
     ids, ver = ids_row(0, 0, 1), row(0.0, 0.0, 1.0)
     weights = VoteWeights(count=0.5, verification=2.0)
-    assert weighted_vote(
-        ids, np.ones((1, 3), bool), ver, None, weights=weights
-    ).winner.tolist() == [2]
+    assert weighted_vote(ids, np.ones((1, 3), bool), ver, None, weights=weights).winner.tolist() == [2]
     assert majority_vote(ids, np.ones((1, 3), bool), ver).winner.tolist() == [0]
 
 
 def test_weighted_vote_counts_confidence_as_exp_of_logprob() -> None:
     ids, conf = ids_row(0, 1, 1), row(0.0, -5.0, -5.0)
     weights = VoteWeights(count=0.0, verification=0.0, confidence=1.0)
-    assert weighted_vote(
-        ids, np.ones((1, 3), bool), None, conf, weights=weights
-    ).winner.tolist() == [0]
+    assert weighted_vote(ids, np.ones((1, 3), bool), None, conf, weights=weights).winner.tolist() == [0]
 
 
 def test_weighted_vote_with_default_weights_reports_the_winning_group_votes() -> None:
@@ -203,9 +195,7 @@ def test_arbitrary_integer_labels_work_like_dense_ids() -> None:
             "confidence",
         ),
         (
-            lambda: majority_vote(
-                ids_row(0, 0), np.ones((1, 2), bool), None, np.array([["a", "b"]])
-            ),
+            lambda: majority_vote(ids_row(0, 0), np.ones((1, 2), bool), None, np.array([["a", "b"]])),
             "confidence",
         ),
         (lambda: top_k(ids_row(0, 0), np.ones((1, 2), bool), row(np.nan, 1), 1), "scores"),
@@ -240,9 +230,7 @@ def batches(draw: st.DrawFn) -> Batch:
     lengths = np.array(draw(st.lists(st.integers(0, n), min_size=q, max_size=q)), dtype=np.int64)
     mask = np.arange(n) < lengths.reshape(q, 1)
     id_values = (
-        st.sampled_from([-1, -1, 0, 1, 2, 3])
-        if draw(st.booleans())
-        else st.sampled_from([-7, -1, 0, 5, 42, 10**9])
+        st.sampled_from([-1, -1, 0, 1, 2, 3]) if draw(st.booleans()) else st.sampled_from([-7, -1, 0, 5, 42, 10**9])
     )
     ids = draw(arrays(np.int64, (q, n), elements=id_values))
     ver = draw(arrays(np.float64, (q, n), elements=st.sampled_from(VERIFICATIONS)))
@@ -260,9 +248,7 @@ def assert_same_vote(actual: Vote, expected: Vote) -> None:
 
 
 def test_confidence_values_used_below_have_identical_exp_in_numpy_and_math() -> None:
-    assert np.exp(np.minimum(CONFIDENCES, 0.0)).tolist() == [
-        math.exp(min(c, 0.0)) for c in CONFIDENCES
-    ]
+    assert np.exp(np.minimum(CONFIDENCES, 0.0)).tolist() == [math.exp(min(c, 0.0)) for c in CONFIDENCES]
 
 
 @PROPERTY
@@ -307,9 +293,7 @@ def test_majority_vote_matches_reference(batch: Batch, use_ver: bool, use_conf: 
 def test_weighted_vote_matches_reference(batch: Batch, weight_values: tuple[float, ...]) -> None:
     weights = VoteWeights(*weight_values)
     args = (batch.ids, batch.mask, batch.verification, batch.confidence)
-    assert_same_vote(
-        weighted_vote(*args, weights=weights), reference_weighted_vote(*args, weights=weights)
-    )
+    assert_same_vote(weighted_vote(*args, weights=weights), reference_weighted_vote(*args, weights=weights))
 
 
 @PROPERTY

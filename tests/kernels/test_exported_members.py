@@ -32,9 +32,7 @@ def test_module_all_is_sorted(module: str) -> None:
 
 
 def test_package_exports_every_public_module_name() -> None:
-    public = {
-        name for module in MODULES for name in importlib.import_module(f"kernels.{module}").__all__
-    }
+    public = {name for module in MODULES for name in importlib.import_module(f"kernels.{module}").__all__}
     assert set(kernels.__all__) == public
 
 

@@ -22,9 +22,7 @@ PROPERTY = settings(max_examples=200, deadline=None, database=None)
 
 
 def test_last_boxed_wins() -> None:
-    assert extract_answer(r"first \boxed{1}, finally \boxed{2}") == Extraction(
-        "2", AnswerRule.BOXED
-    )
+    assert extract_answer(r"first \boxed{1}, finally \boxed{2}") == Extraction("2", AnswerRule.BOXED)
 
 
 def test_boxed_keeps_nested_braces() -> None:
@@ -74,9 +72,7 @@ def test_gsm8k_hashes_line() -> None:
 
 
 def test_last_number_is_the_math_fallback() -> None:
-    assert extract_answer("We get 3, then 1,250.5 in total.") == Extraction(
-        "1,250.5", AnswerRule.LAST_NUMBER
-    )
+    assert extract_answer("We get 3, then 1,250.5 in total.") == Extraction("1,250.5", AnswerRule.LAST_NUMBER)
 
 
 def test_last_number_keeps_a_negative_sign() -> None:
@@ -151,11 +147,7 @@ def test_megabyte_adversarial_responses_finish_quickly(response: str) -> None:
 
 
 @PROPERTY
-@given(
-    st.text(
-        alphabet=st.sampled_from(list("\\boxed{}fAnswer:is#123.,-$ \n<think>/`é")), max_size=300
-    )
-)
+@given(st.text(alphabet=st.sampled_from(list("\\boxed{}fAnswer:is#123.,-$ \n<think>/`é")), max_size=300))
 def test_never_raises_on_marker_soup(response: str) -> None:
     result = extract_answer(response)
     assert result.found == bool(result.answer)

@@ -103,9 +103,7 @@ _CORES = st.one_of(
     st.integers(-(10**6), 10**6).map(str),
     st.decimals(-1000, 1000, places=3, allow_nan=False).map(str),
     st.fractions(max_denominator=50).map(str),
-    st.sampled_from(
-        ["(A)", "b.", "C)", "Paris", "New York", "50%", "12 cm", "\\frac{1}{2}", "(1, 2)"]
-    ),
+    st.sampled_from(["(A)", "b.", "C)", "Paris", "New York", "50%", "12 cm", "\\frac{1}{2}", "(1, 2)"]),
 )
 
 

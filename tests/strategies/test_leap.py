@@ -57,9 +57,7 @@ async def test_learn_from_correct_fixes_one_low_level_request_per_example():
 async def test_no_mistakes_answers_directly_with_a_noted_fallback():
     client = script(attempt=lambda q: "Answer: 7" if q == "2 @ 3?" else "Answer: 9")
     solution = await optimize(client)
-    assert solution.metadata.fallbacks == [
-        "the model made no mistakes on the examples; answered without principles"
-    ]
+    assert solution.metadata.fallbacks == ["the model made no mistakes on the examples; answered without principles"]
     assert solution.metadata.selection_rule == "direct" and solution.metadata.engine_calls == 2
 
 
@@ -67,9 +65,7 @@ async def test_a_query_without_examples_asks_the_model_then_answers_directly():
     client = script()
     solution = await optimize(client, query="What is 5 @ 2?")
     assert [c.tags[0] for c in client.calls] == ["extract", "answer"]
-    assert solution.metadata.fallbacks == [
-        "no few-shot examples in the query; answered without principles"
-    ]
+    assert solution.metadata.fallbacks == ["no few-shot examples in the query; answered without principles"]
     assert solution.answer == "3"
 
 

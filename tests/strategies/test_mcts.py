@@ -16,9 +16,7 @@ from strategies.mcts import STEP_SEPARATOR, Node, backpropagate, most_visited_pa
 def tree(*children: tuple[int, float]) -> Node:
     """A root with one child per (visits, summed value); the root's visits are their sum."""
     root = Node("0", visits=sum(v for v, _ in children))
-    root.children = [
-        Node(f"0.{i}", f"step {i}", root, visits=v, value_sum=s) for i, (v, s) in enumerate(children)
-    ]
+    root.children = [Node(f"0.{i}", f"step {i}", root, visits=v, value_sum=s) for i, (v, s) in enumerate(children)]
     return root
 
 

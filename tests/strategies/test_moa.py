@@ -43,9 +43,7 @@ async def test_the_synthesis_sees_every_candidate_and_the_critique() -> None:
 
 async def test_a_synthesis_without_an_answer_falls_back_to_the_candidates_vote() -> None:
     def silent(prompt: Prompt, sampling: Sampling) -> str:
-        return "" if "Critique of the candidates:" in prompt.messages[-1].content else reply(
-            prompt, sampling
-        )
+        return "" if "Critique of the candidates:" in prompt.messages[-1].content else reply(prompt, sampling)
 
     solution = await get_optimizer("moa").optimize("2+2?", ScriptedClient(silent))
     assert solution.answer_key == "5" and solution.metadata.selection_rule == "majority"
@@ -56,9 +54,7 @@ async def test_each_step_is_announced_by_phase_events() -> None:
     events: list[object] = []
     await get_optimizer("moa").optimize("2+2?", ScriptedClient(reply), on_event=events.append)
     assert [(type(e), e.phase) for e in events] == [  # type: ignore[attr-defined]
-        (kind, phase)
-        for phase in ("candidates", "critique", "synthesis")
-        for kind in (PhaseStarted, PhaseFinished)
+        (kind, phase) for phase in ("candidates", "critique", "synthesis") for kind in (PhaseStarted, PhaseFinished)
     ]
 
 

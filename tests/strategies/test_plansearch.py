@@ -62,9 +62,7 @@ async def test_malformed_ratings_fall_back_to_the_majority_answer():
     solution = await optimize(client)
     assert solution.answer == "8" and solution.metadata.selection_rule == "majority"
     notes = solution.metadata.fallbacks
-    assert (
-        len(notes) == 4 and notes[-1] == "no candidate rating was readable; chose by majority vote"
-    )
+    assert len(notes) == 4 and notes[-1] == "no candidate rating was readable; chose by majority vote"
 
 
 async def test_without_rating_the_majority_wins_in_four_calls():
@@ -78,28 +76,18 @@ async def test_empty_responses_never_crash():
     client = ScriptedClient(lambda prompt, sampling: "")
     solution = await optimize(client)
     assert solution.answer == "" and solution.metadata.selection_rule == "majority"
-    assert (
-        "no observations listed; plans start from derived observations only"
-        in solution.metadata.fallbacks
-    )
+    assert "no observations listed; plans start from derived observations only" in solution.metadata.fallbacks
     assert "no candidate stated an answer; kept plan 0" in solution.metadata.fallbacks
 
 
 async def test_code_task_extracts_programs():
     client = ScriptedClient(
-        lambda p, s: (
-            "1. x\n```python\nprint(8)\n```" if "Plan:" in p.messages[-1].content else "1. x"
-        )
+        lambda p, s: "1. x\n```python\nprint(8)\n```" if "Plan:" in p.messages[-1].content else "1. x"
     )
     solution = await optimize(client, task="code", rate=False)
-    assert (
-        solution.answer == "print(8)"
-        and "Python program" in client.calls[3].prompts[0].messages[-1].content
-    )
+    assert solution.answer == "print(8)" and "Python program" in client.calls[3].prompts[0].messages[-1].content
 
 
 def test_a_window_larger_than_the_observations_is_a_clear_config_error():
-    with pytest.raises(
-        ConfigError, match="observations_per_plan \\(4\\) must be <= num_observations \\(3\\)"
-    ):
+    with pytest.raises(ConfigError, match="observations_per_plan \\(4\\) must be <= num_observations \\(3\\)"):
         build_config("plansearch", observations_per_plan=4)

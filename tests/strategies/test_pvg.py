@@ -51,38 +51,24 @@ async def test_each_round_proves_in_one_call_and_verifies_in_one_call():
 async def test_the_refined_query_is_used_in_the_next_round():
     client = script()
     solution = await optimize(client)
-    assert (
-        HELPFUL in client.calls[2].prompts[0].messages[-1].content
-    )  # refined from the best helpful
+    assert HELPFUL in client.calls[2].prompts[0].messages[-1].content  # refined from the best helpful
     second_round = client.calls[3].prompts[0].messages[-1].content
-    assert (
-        second_round.startswith("What is 12 * 13?")
-        and "How much is twelve times thirteen?" in second_round
-    )
-    assert (
-        client.calls[4].prompts[0].messages[-1].content.startswith("Problem:\nWhat is 12 * 13?\n")
-    )
+    assert second_round.startswith("What is 12 * 13?") and "How much is twelve times thirteen?" in second_round
+    assert client.calls[4].prompts[0].messages[-1].content.startswith("Problem:\nWhat is 12 * 13?\n")
     assert solution.metadata.details["rounds"][1]["query"] == second_round
 
 
 async def test_malformed_scores_fall_back_to_the_helpful_majority():
-    solution = await optimize(
-        script(rating=lambda solution: "it seems fine"), rounds=1, helpful=2, sneaky=2
-    )
+    solution = await optimize(script(rating=lambda solution: "it seems fine"), rounds=1, helpful=2, sneaky=2)
     assert solution.answer == "156" and solution.method == "helpful"
     assert solution.metadata.selection_rule == "majority"
-    assert (
-        solution.metadata.fallbacks[-1]
-        == "no helpful solution had a readable rating; chose the helpful majority"
-    )
+    assert solution.metadata.fallbacks[-1] == "no helpful solution had a readable rating; chose the helpful majority"
 
 
 async def test_an_empty_refinement_keeps_the_query():
     client = script(refined="")
     solution = await optimize(client, helpful=1, sneaky=1)
-    assert (
-        "empty refined query; the next round keeps the current query" in solution.metadata.fallbacks
-    )
+    assert "empty refined query; the next round keeps the current query" in solution.metadata.fallbacks
     assert client.calls[3].prompts[0].messages[-1].content == "What is 12 * 13?"
 
 

@@ -16,9 +16,7 @@ STEP_REPLIES = {
 
 def action_of(prompt: Prompt) -> str | None:
     text = prompt.messages[-1].content
-    return next(
-        (a for a, instruction in ACTION_PROMPTS.items() if text.endswith(instruction)), None
-    )
+    return next((a for a, instruction in ACTION_PROMPTS.items() if text.endswith(instruction)), None)
 
 
 def script(finish=lambda text: "So the sum is 35.\nAnswer: 35", check=lambda text: "Answer: 35"):
@@ -62,9 +60,7 @@ async def test_the_search_uses_all_five_actions():
     assert solution.metadata.details["actions"] == {"A1": 1, "A2": 4, "A3": 1, "A4": 1, "A5": 1}
     trajectories = solution.metadata.details["trajectories"]
     assert trajectories[3]["actions"] == ["A3", "A4", "A2"]
-    a4_prompt = (
-        [c for c in client.calls if c.tags[0] == "expand"][3].prompts[0].messages[-1].content
-    )
+    a4_prompt = [c for c in client.calls if c.tags[0] == "expand"][3].prompts[0].messages[-1].content
     assert "1. Sub-question: what is 20 + 10?" in a4_prompt
     assert solution.answer == "35"
 
@@ -82,9 +78,7 @@ async def test_the_discriminator_completes_masked_trajectories():
 async def test_without_consistent_trajectories_the_best_value_wins_with_a_fallback():
     solution = await optimize(script(check=lambda text: "Answer: 99"))
     assert solution.metadata.selection_rule == "value" and not solution.is_verified
-    assert solution.metadata.fallbacks == [
-        "no trajectory was mutually consistent; chose among all trajectories"
-    ]
+    assert solution.metadata.fallbacks == ["no trajectory was mutually consistent; chose among all trajectories"]
     assert solution.answer == "35"
 
 
@@ -105,9 +99,7 @@ async def test_a_saturated_tree_stops_early_with_a_fallback():
 
 async def test_empty_responses_never_crash():
     solution = await optimize(ScriptedClient(lambda prompt, sampling: ""))
-    assert (
-        solution.answer == "" and "no trajectory reached an answer" in solution.metadata.fallbacks
-    )
+    assert solution.answer == "" and "no trajectory reached an answer" in solution.metadata.fallbacks
 
 
 def test_selection_reserves_actions_and_spreads_a_wave():

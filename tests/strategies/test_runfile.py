@@ -14,12 +14,15 @@ def _write(path: Path, lines: list[str]) -> Path:
 
 
 def test_read_input_accepts_question_query_and_prompt_keys(tmp_path: Path):
-    f = _write(tmp_path / "in.jsonl", [
-        json.dumps({"id": "a", "question": "q1", "answer": 4}),
-        json.dumps({"id": 2, "query": "q2", "system": "be brief"}),
-        "",
-        json.dumps({"id": "c", "prompt": "q3"}),
-    ])
+    f = _write(
+        tmp_path / "in.jsonl",
+        [
+            json.dumps({"id": "a", "question": "q1", "answer": 4}),
+            json.dumps({"id": 2, "query": "q2", "system": "be brief"}),
+            "",
+            json.dumps({"id": "c", "prompt": "q3"}),
+        ],
+    )
     items, errors = read_input(f)
     assert errors == []
     assert [(i.id, i.question, i.line) for i in items] == [("a", "q1", 1), ("2", "q2", 2), ("c", "q3", 4)]
@@ -27,16 +30,19 @@ def test_read_input_accepts_question_query_and_prompt_keys(tmp_path: Path):
 
 
 def test_each_bad_line_becomes_an_error_record_with_its_line_and_reason(tmp_path: Path):
-    f = _write(tmp_path / "in.jsonl", [
-        json.dumps({"id": "a", "question": "ok"}),
-        "{not json",
-        json.dumps({"question": "no id"}),
-        json.dumps({"id": "a", "question": "dup"}),
-        json.dumps({"id": "b", "question": "   "}),
-        json.dumps({"id": "c"}),
-        json.dumps([1, 2]),
-        json.dumps({"id": "d", "question": 5}),
-    ])
+    f = _write(
+        tmp_path / "in.jsonl",
+        [
+            json.dumps({"id": "a", "question": "ok"}),
+            "{not json",
+            json.dumps({"question": "no id"}),
+            json.dumps({"id": "a", "question": "dup"}),
+            json.dumps({"id": "b", "question": "   "}),
+            json.dumps({"id": "c"}),
+            json.dumps([1, 2]),
+            json.dumps({"id": "d", "question": 5}),
+        ],
+    )
     items, errors = read_input(f)
     assert [i.id for i in items] == ["a"]
     reasons = {e.line: e.error for e in errors}
@@ -58,7 +64,9 @@ def test_missing_input_file_is_an_input_error(tmp_path: Path):
 
 def test_recover_output_drops_a_torn_last_line_and_remembers_finished_ids(tmp_path: Path):
     out = tmp_path / "out.jsonl"
-    out.write_text(json.dumps({"id": "a"}) + "\n" + json.dumps({"id": None, "line": 7, "error": "x"}) + "\n" + '{"id": "b", "ans')
+    out.write_text(
+        json.dumps({"id": "a"}) + "\n" + json.dumps({"id": None, "line": 7, "error": "x"}) + "\n" + '{"id": "b", "ans'
+    )
     done = recover_output(out)
     assert done.ids == {"a"} and done.lines == {7}
     assert done.truncated_bytes == len('{"id": "b", "ans')
@@ -92,7 +100,9 @@ def test_writer_appends_durable_lines_and_can_drop_reasoning(tmp_path: Path):
 
 def test_summary_counts_accuracy_failures_tokens_and_rates():
     records = [
-        BatchResult(id="a", correct=True, usage=Usage(requests=2, prompt_tokens=100, cached_tokens=50, completion_tokens=40)),
+        BatchResult(
+            id="a", correct=True, usage=Usage(requests=2, prompt_tokens=100, cached_tokens=50, completion_tokens=40)
+        ),
         BatchResult(id="b", correct=False, usage=Usage(requests=1, prompt_tokens=100, completion_tokens=20)),
         BatchResult(id="c"),
         BatchResult.failed("d", "boom"),

@@ -10,9 +10,7 @@ from strategies import get_optimizer
 
 async def test_samples_come_from_one_request_with_n_samples() -> None:
     client = ScriptedClient(lambda p, s: "Answer: 4")
-    solution = await get_optimizer("self_consistency", samples=5, temperature=0.8).optimize(
-        "2+2?", client
-    )
+    solution = await get_optimizer("self_consistency", samples=5, temperature=0.8).optimize("2+2?", client)
     [call] = client.calls
     assert len(call.prompts) == 1 and call.samplings[0].n == 5
     assert call.samplings[0].temperature == 0.8 and call.tags == ("sampling",)

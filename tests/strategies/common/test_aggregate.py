@@ -46,9 +46,7 @@ async def test_rsa_round_writes_one_merge_per_slot_in_one_call() -> None:
     assert [s.n for s in call.samplings] == [1, 1, 1, 1]
     ids = [m.id for m in members]
     # ranking: "says 4" (reviewed, agrees), "says 4 too" (agrees), "says 5"
-    assert [m.parents for m in merged] == [
-        (ids[1], ids[2]), (ids[2], ids[0]), (ids[0], ids[1]), (ids[1], ids[2])
-    ]
+    assert [m.parents for m in merged] == [(ids[1], ids[2]), (ids[2], ids[0]), (ids[0], ids[1]), (ids[1], ids[2])]
     assert all(m.solution.agent_id == AGGREGATOR_ID and m.solution.answer == "4" for m in merged)
     assert [m.solution.method for m in merged] == ["rsa-merge"] * 4
     first = call.prompts[0].messages[-1].content
@@ -63,9 +61,7 @@ async def test_moe_synthesis_shows_the_top_experts_best_first() -> None:
         return "All considered. Answer: 4"
 
     members = population()
-    merged = await moe_synthesis(
-        ScriptedClient(reply), "2+2?", members, experts=2, sampling=Sampling(), tag="agg"
-    )
+    merged = await moe_synthesis(ScriptedClient(reply), "2+2?", members, experts=2, sampling=Sampling(), tag="agg")
     [prompt] = seen
     text = prompt.messages[-1].content
     assert "Candidate 1:\nsays 4\n" in text and "Candidate 2:\nsays 4 too" in text
@@ -76,6 +72,4 @@ async def test_moe_synthesis_shows_the_top_experts_best_first() -> None:
 
 async def test_moe_synthesis_needs_a_candidate() -> None:
     with pytest.raises(ValueError):
-        await moe_synthesis(
-            ScriptedClient(["x"]), "q", [], experts=2, sampling=Sampling(), tag="agg"
-        )
+        await moe_synthesis(ScriptedClient(["x"]), "q", [], experts=2, sampling=Sampling(), tag="agg")

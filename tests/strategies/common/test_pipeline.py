@@ -53,18 +53,13 @@ async def test_pipeline_strategies_emit_their_phases_and_reject_empty_queries():
 
 
 def test_prompt_and_sampling_helpers():
-    assert (
-        join_system(None, "Do X.") == "Do X."
-        and join_system("Be brief.", "Do X.") == "Be brief.\n\nDo X."
-    )
+    assert join_system(None, "Do X.") == "Do X." and join_system("Be brief.", "Do X.") == "Be brief.\n\nDo X."
     assert numbered_list(["a", "b"]) == "1. a\n2. b" and numbered_list([]) == "(none)"
     assert [s.seed for s in seeded(Sampling(seed=5), 3)] == [5, 6, 7]
     assert [s.seed for s in seeded(Sampling(), 2)] == [None, None]
 
 
-@pytest.mark.parametrize(
-    "name", ["cot_reflection", "leap", "plansearch", "pvg", "reread", "rstar", "rto"]
-)
+@pytest.mark.parametrize("name", ["cot_reflection", "leap", "plansearch", "pvg", "reread", "rstar", "rto"])
 def test_pipeline_strategies_are_registered_with_their_call_counts(name: str):
     info = {i.name: i for i in list_optimizers()}[name]
     assert info.description and "request" in info.calls

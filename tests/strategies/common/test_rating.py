@@ -35,9 +35,7 @@ def test_read_rating_takes_the_last_labelled_value_on_0_to_10(text: str, score: 
 
 async def test_rate_batch_sends_every_rating_in_one_call_with_a_shared_prefix() -> None:
     client = ScriptedClient(lambda p, s: "RATING: 5")
-    ratings = await rate_batch(
-        client, "2+2?", ["first", "second"], sampling=Sampling(temperature=0.1, n=3), tag="rate"
-    )
+    ratings = await rate_batch(client, "2+2?", ["first", "second"], sampling=Sampling(temperature=0.1, n=3), tag="rate")
     [call] = client.calls
     assert call.tags == ("rate", "rate") and [s.n for s in call.samplings] == [1, 1]
     assert all(p.system == RATING_SYSTEM for p in call.prompts)

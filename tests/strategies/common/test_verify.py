@@ -49,7 +49,9 @@ def test_single_agent_falls_back_to_the_independent_verifier() -> None:
 
 def test_reviewers_rotate_and_spread_over_the_others() -> None:
     assert cross_assignments([0, 1, 2], AGENTS[:3], 2) == [
-        ["agent-1", "agent-2"], ["agent-2", "agent-0"], ["agent-0", "agent-1"]
+        ["agent-1", "agent-2"],
+        ["agent-2", "agent-0"],
+        ["agent-0", "agent-1"],
     ]
     assert cross_assignments([0], AGENTS[:3], 4) == [["agent-1", "agent-2", "agent-1", "agent-2"]]
 
@@ -67,14 +69,18 @@ async def test_verify_batch_is_one_call_with_reviews_in_pass_order() -> None:
     client = ScriptedClient(reply)
     solutions = [Solution(reasoning="2 + 2 = 4"), Solution(reasoning="2 + 2 = 5")]
     reviews = await verify_batch(
-        client, "2+2?", solutions, [["agent-1", "agent-2"], ["agent-0"]],
+        client,
+        "2+2?",
+        solutions,
+        [["agent-1", "agent-2"], ["agent-0"]],
         sampling=Sampling(temperature=0.2, max_tokens=32, n=3),
     )
     [call] = client.calls
     assert len(call.prompts) == 3 and set(call.tags) == {"verification"}
     assert {s.n for s in call.samplings} == {1}
     assert [[(r.verifier_id, r.pass_index) for r in rs] for rs in reviews] == [
-        [("agent-1", 1), ("agent-2", 2)], [("agent-0", 1)]
+        [("agent-1", 1), ("agent-2", 2)],
+        [("agent-0", 1)],
     ]
     assert [r.solution_id for r in reviews[0]] == [solutions[0].id] * 2
     assert reviews[0][0].verdict == Verdict(True, 0.8)

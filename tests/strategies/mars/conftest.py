@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from tests.strategies.mars.mars_script import MarsScript
 
 

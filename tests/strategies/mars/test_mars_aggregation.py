@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from tests.strategies.mars.mars_script import INCORRECT, MarsScript
-
 from strategies.mars import Mars, MarsConfig, MarsEvent
+from tests.strategies.mars.mars_script import INCORRECT, MarsScript
 
 
 async def test_rsa_runs_its_loops_as_one_call_each_and_keeps_the_lineage() -> None:

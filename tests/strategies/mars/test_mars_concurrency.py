@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.strategies.mars.mars_script import CORRECT, INCORRECT, MarsScript
-
 from engine import Prompt, Sampling
 from strategies import Solution
 from strategies.mars import Completed, ExplorationStarted, Mars, MarsConfig, MarsEvent
+from tests.strategies.mars.mars_script import CORRECT, INCORRECT, MarsScript
 
 
 async def test_eight_concurrent_runs_on_one_client_each_get_their_own_answer() -> None:
@@ -29,10 +28,7 @@ async def test_eight_concurrent_runs_on_one_client_each_get_their_own_answer() -
     mars = Mars(MarsConfig(aggregation="none"))
     events: dict[int, list[MarsEvent]] = {n: [] for n in range(8)}
     solutions = await asyncio.gather(
-        *(
-            mars.optimize(f"What is {n} plus {n}?", client, on_event=events[n].append)
-            for n in range(8)
-        )
+        *(mars.optimize(f"What is {n} plus {n}?", client, on_event=events[n].append) for n in range(8))
     )
     assert [s.answer for s in solutions] == [str(2 * n) for n in range(8)]
     assert all(s.metadata.selection_rule == "verified" for s in solutions)

@@ -16,7 +16,9 @@ def test_defaults_are_the_full_preset() -> None:
     assert config.agent_temperatures == (0.3, 0.6, 1.0)
     assert config.agent_ids == ("agent-0", "agent-1", "agent-2")
     assert (config.verification_passes_required, config.aggregation, config.max_iterations) == (
-        2, "rsa", 5,
+        2,
+        "rsa",
+        5,
     )
     assert (config.max_tokens, config.verify_max_tokens) == (512, 256)
 

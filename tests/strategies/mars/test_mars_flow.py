@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from tests.strategies.mars.mars_script import CORRECT, INCORRECT, MarsScript, phase_of
 
 from engine import ClientError, ContextLengthError, Prompt, Sampling, ScriptedClient
 from strategies import Solution, get_optimizer
@@ -22,6 +21,7 @@ from strategies.mars import (
     Phase,
     VerificationError,
 )
+from tests.strategies.mars.mars_script import CORRECT, INCORRECT, MarsScript, phase_of
 
 
 def tags_of(client: ScriptedClient) -> list[str]:
@@ -45,11 +45,21 @@ async def test_full_run_emits_every_phase_in_order(script: MarsScript) -> None:
     script.verify = lambda p, s: INCORRECT
     _, events = await run_with_events(MarsConfig(max_iterations=1), script.client())
     kinds = [e.type for e in events]
-    firsts = [kinds.index(k) for k in (
-        "exploration_started", "solution_generated", "verification_started", "solution_verified",
-        "aggregation_started", "aggregation_done", "improvement_iteration_started",
-        "solution_improved", "selection_done", "completed",
-    )]
+    firsts = [
+        kinds.index(k)
+        for k in (
+            "exploration_started",
+            "solution_generated",
+            "verification_started",
+            "solution_verified",
+            "aggregation_started",
+            "aggregation_done",
+            "improvement_iteration_started",
+            "solution_improved",
+            "selection_done",
+            "completed",
+        )
+    ]
     assert firsts == sorted(firsts)
     assert kinds[0] == "exploration_started" and kinds[-1] == "completed"
     assert Counter(kinds)["verification_started"] == 3  # exploration, aggregates, iteration 1
@@ -60,8 +70,15 @@ async def test_each_phase_step_is_exactly_one_generate_call(script: MarsScript) 
     client = script.client()
     solution = await Mars(MarsConfig(max_iterations=2)).optimize("What is 2 + 2?", client)
     assert tags_of(client) == [
-        "exploration", "verification", "aggregation", "verification", "strategy_network",
-        "improvement", "verification", "improvement", "verification",
+        "exploration",
+        "verification",
+        "aggregation",
+        "verification",
+        "strategy_network",
+        "improvement",
+        "verification",
+        "improvement",
+        "verification",
     ]
     sizes = [len(call.prompts) for call in client.calls]
     # 3 agents, 2 passes, RSA population 3: 3 explore, 6 reviews, 3 merges, 6 reviews,
@@ -69,9 +86,7 @@ async def test_each_phase_step_is_exactly_one_generate_call(script: MarsScript) 
     assert sizes == [3, 6, 3, 6, 3, 6, 12, 6, 12]
     meta = solution.metadata
     assert meta.engine_calls == len(client.calls) and meta.engine_requests == sum(sizes)
-    assert set(meta.usage_by_phase) == {
-        "exploration", "verification", "aggregation", "strategy_network", "improvement"
-    }
+    assert set(meta.usage_by_phase) == {"exploration", "verification", "aggregation", "strategy_network", "improvement"}
     assert meta.usage_by_phase["verification"].requests == 6 + 6 + 12 + 12
 
 
@@ -88,7 +103,12 @@ async def test_lightweight_run_calls(script: MarsScript) -> None:
     client = script.client()
     await Mars(MarsConfig.lightweight()).optimize("What is 2 + 2?", client)
     assert tags_of(client) == [
-        "exploration", "verification", "improvement", "verification", "improvement", "verification"
+        "exploration",
+        "verification",
+        "improvement",
+        "verification",
+        "improvement",
+        "verification",
     ]
     assert [len(c.prompts) for c in client.calls] == [2, 2, 2, 2, 2, 2]
 
@@ -110,16 +130,12 @@ async def test_improvement_stops_as_soon_as_a_solution_is_verified(script: MarsS
 async def test_revision_uses_the_feedback_and_replaces_its_parent(script: MarsScript) -> None:
     script.verify = lambda p, s: "Step 2 adds 2 and 3 instead of 2 and 2.\nVERDICT: INCORRECT"
     client = script.client()
-    solution, events = await run_with_events(
-        MarsConfig.lightweight(max_iterations=1), client
-    )
+    solution, events = await run_with_events(MarsConfig.lightweight(max_iterations=1), client)
     [improve_call] = [c for c in client.calls if c.tags[0] == "improvement"]
     for prompt in improve_call.prompts:
         assert "Step 2 adds 2 and 3 instead of 2 and 2." in prompt.messages[-1].content
     improved = [e for e in events if e.type == "solution_improved"]
-    assert len(improved) == 2 and {e.parent_id for e in improved}.isdisjoint(
-        {e.solution_id for e in improved}
-    )
+    assert len(improved) == 2 and {e.parent_id for e in improved}.isdisjoint({e.solution_id for e in improved})
     pool = {c["id"]: c for c in solution.metadata.details["candidates"]}
     assert solution.id in {e.solution_id for e in improved}
     assert pool[solution.id]["parents"] in ([e.parent_id] for e in improved)
@@ -204,9 +220,7 @@ async def test_user_system_prompt_reaches_the_writers_but_not_the_reviewers(
 ) -> None:
     script.verify = lambda p, s: INCORRECT
     client = script.client()
-    await Mars(MarsConfig.lightweight(max_iterations=1)).optimize(
-        "2+2?", client, system="Answer like a pirate."
-    )
+    await Mars(MarsConfig.lightweight(max_iterations=1)).optimize("2+2?", client, system="Answer like a pirate.")
     for call in client.calls:
         for prompt in call.prompts:
             expected = VERIFY_SYSTEM if phase_of(prompt) == "verify" else "Answer like a pirate."

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from tests.strategies.mars.mars_script import CORRECT, INCORRECT, MarsScript, agent_answer, author_in, reviewer_of
 
 from engine import Prompt, Sampling
 from strategies import Solution
 from strategies.mars import Mars, MarsConfig, MarsEvent, SelectionError
 from strategies.mars.select import with_confidence
+from tests.strategies.mars.mars_script import CORRECT, INCORRECT, MarsScript, agent_answer, author_in, reviewer_of
 
 NO_REVIEW_CHANGES = MarsConfig(aggregation="none", max_iterations=0)
 
@@ -70,9 +70,7 @@ async def test_synthesis_rule_when_no_candidate_has_an_answer() -> None:
 
 
 async def test_synthesis_that_writes_nothing_is_a_selection_error() -> None:
-    script = MarsScript(
-        solve=lambda p, s: "No idea.", verify=lambda p, s: INCORRECT, aggregate=lambda p, s: ""
-    )
+    script = MarsScript(solve=lambda p, s: "No idea.", verify=lambda p, s: INCORRECT, aggregate=lambda p, s: "")
     with pytest.raises(SelectionError, match="synthesis"):
         await Mars(NO_REVIEW_CHANGES).optimize("2+2?", script.client())
 

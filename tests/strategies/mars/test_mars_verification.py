@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from tests.strategies.mars.mars_script import CORRECT, INCORRECT, MarsScript, agent_answer, author_in, reviewer_of
 
 from engine import Prompt, Sampling, ScriptedClient
 from strategies.common.verify import INDEPENDENT_VERIFIER
 from strategies.mars import Mars, MarsConfig, MarsEvent
+from tests.strategies.mars.mars_script import CORRECT, INCORRECT, MarsScript, agent_answer, author_in, reviewer_of
 
 
 def verification_prompts(client: ScriptedClient, call: int = 0) -> list[Prompt]:
@@ -19,7 +19,9 @@ def verification_prompts(client: ScriptedClient, call: int = 0) -> list[Prompt]:
 @pytest.mark.parametrize("passes", [1, 2, 3])
 async def test_no_agent_reviews_its_own_solution(num_agents: int, passes: int) -> None:
     config = MarsConfig(
-        num_agents=num_agents, verification_passes_required=passes, aggregation="none",
+        num_agents=num_agents,
+        verification_passes_required=passes,
+        aggregation="none",
         max_iterations=0,
     )
     client = MarsScript(solve=agent_answer(config)).client()
@@ -42,9 +44,12 @@ async def test_reviewers_rotate_through_the_other_agents() -> None:
     await Mars(config).optimize("What is 2 + 2?", client)
     pairs = {(author_in(p), reviewer_of(p)[:2]) for p in verification_prompts(client)}
     assert pairs == {
-        ("agent-0", ("agent-1", 1)), ("agent-0", ("agent-2", 2)),
-        ("agent-1", ("agent-2", 1)), ("agent-1", ("agent-0", 2)),
-        ("agent-2", ("agent-0", 1)), ("agent-2", ("agent-1", 2)),
+        ("agent-0", ("agent-1", 1)),
+        ("agent-0", ("agent-2", 2)),
+        ("agent-1", ("agent-2", 1)),
+        ("agent-1", ("agent-0", 2)),
+        ("agent-2", ("agent-0", 1)),
+        ("agent-2", ("agent-1", 2)),
     }
 
 
@@ -54,8 +59,10 @@ async def test_two_agents_review_each_other_on_every_pass() -> None:
     await Mars(config).optimize("What is 2 + 2?", client)
     pairs = sorted((author_in(p), reviewer_of(p)[:2]) for p in verification_prompts(client))
     assert pairs == [
-        ("agent-0", ("agent-1", 1)), ("agent-0", ("agent-1", 2)),
-        ("agent-1", ("agent-0", 1)), ("agent-1", ("agent-0", 2)),
+        ("agent-0", ("agent-1", 1)),
+        ("agent-0", ("agent-1", 2)),
+        ("agent-1", ("agent-0", 1)),
+        ("agent-1", ("agent-0", 2)),
     ]
 
 

@@ -1,0 +1,276 @@
+"""`deepconf`: Deep Think with Confidence (Fu et al., 2025): vote over traces, weighted and
+filtered by the model's own token confidence, and stop weak traces early.
+
+Token confidence is minus the mean log-prob of a position's top-k candidates
+(`kernels.token_confidence`); a trace's confidence is its lowest sliding-window mean
+(`kernels.lowest_group_confidence`), i.e. its weakest stretch of reasoning.
+
+- offline: 1) N traces in one request (n = N, logprobs = k); 2) keep the most confident
+  `keep_share` of them; 3) confidence-weighted vote (the consensus kernel) among those.
+- online: 1) warm-up: W traces in one request; their confidences set the threshold at the
+  `100 * (1 - keep_share)`-th percentile; 2) the other N - W traces stream concurrently,
+  all in flight together, each aborted in the engine as soon as its latest window's mean
+  confidence drops below the threshold; 3) confidence-weighted vote over the warm-up traces
+  at or above the threshold and the online traces that finished.
+
+Tokens saved (online, in `metadata.details`) are an estimate against generating every
+trace in full: each aborted trace would have run to the warm-up traces' mean length, so it
+saved that minus what it generated (at least 0); `tokens_saved_upper_bound` uses
+`max_tokens` instead of the mean length. `aborted_tokens` are the tokens aborted traces did
+generate (spent, then discarded).
+
+Example:
+    >>> deepconf = get_optimizer("deepconf", mode="offline", traces=8)   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass
+from typing import Any, Literal, cast
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from engine import (
+    Completed,
+    Completion,
+    ModelClient,
+    Prompt,
+    ResponseEvent,
+    Sampling,
+    TokenLogprobs,
+)
+from kernels import (
+    VoteWeights,
+    confidence_threshold,
+    encode_keys,
+    lowest_group_confidence,
+    pad_top_logprobs,
+    token_confidence,
+    top_share_mask,
+    weighted_vote,
+    window_confidence,
+)
+from strategies.base import StrategyConfig, register
+from strategies.common.prompts import solve_prompt
+from strategies.common.sampling import solution_from
+from strategies.events import EventCallback
+from strategies.solution import Solution
+from strategies.tracking import TrackedClient
+
+
+class DeepConfConfig(StrategyConfig):
+    """How many traces, how confidence is measured, and how much of it is kept."""
+
+    mode: Literal["offline", "online"] = Field(
+        default="online",
+        description="offline: generate every trace, then filter and vote; online: warm up, then "
+        "stream the rest and abort traces whose confidence falls below the threshold.",
+    )
+    traces: int = Field(default=8, ge=1, le=256, description="Traces in all (online: warm-up included).")
+    warmup_traces: int = Field(
+        default=4,
+        ge=1,
+        le=256,
+        description="Online only: traces that set the threshold (one request).",
+    )
+    keep_share: float = Field(
+        default=0.5,
+        gt=0.0,
+        le=1.0,
+        description="Offline: share of traces kept for the vote (the most confident). Online: "
+        "the threshold keeps this share of the warm-up traces (0.1 is DeepConf-low, 0.9 "
+        "DeepConf-high).",
+    )
+    window: int = Field(default=16, ge=1, le=4096, description="Tokens per sliding window of the group confidence.")
+    top_logprobs: int = Field(
+        default=5,
+        ge=1,
+        le=20,
+        description="Candidates per position the token confidence averages over.",
+    )
+    temperature: float = Field(default=0.7, gt=0.0, le=2.0, description="Sampling temperature of traces.")
+    seed: int | None = Field(default=None, description="Seed of trace 0; trace i uses seed + i (None: unseeded).")
+
+    @model_validator(mode="after")
+    def _warmup_fits(self) -> DeepConfConfig:
+        if self.mode == "online" and self.warmup_traces > self.traces:
+            raise ValueError(
+                f"warmup_traces ({self.warmup_traces}) must be <= traces ({self.traces}); "
+                "raise traces or lower warmup_traces"
+            )
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """One reasoning trace: its solution (None if aborted), confidence and token count."""
+
+    index: int
+    solution: Solution | None
+    confidence: float
+    tokens: int
+    aborted: bool = False
+
+    def summary(self, *, kept: bool) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "confidence": round(self.confidence, 4),
+            "tokens": self.tokens,
+            "aborted": self.aborted,
+            "kept": kept,
+            "answer_key": self.solution.answer_key if self.solution else "",
+        }
+
+
+def confidences_of(logprobs: Sequence[TokenLogprobs] | None, k: int) -> np.ndarray:
+    """Token confidences `(T,)` of a completion's per-token top-k log-probs."""
+    rows = [[t.logprob for t in position.top] for position in logprobs or ()]
+    return token_confidence(pad_top_logprobs(rows, k))
+
+
+@dataclass(frozen=True, slots=True)
+class ConfidencePick:
+    """The chosen index (-1 for none), and the share of the confidence mass its answer holds."""
+
+    index: int
+    share: float
+
+
+def confidence_vote(solutions: Sequence[Solution], confidences: Sequence[float]) -> ConfidencePick:
+    """The most confident solution of the answer with the largest summed confidence.
+
+    Solutions without an answer do not vote; if none has one, the most confident overall.
+    """
+    if not solutions:
+        return ConfidencePick(-1, 0.0)
+    conf = np.clip(np.asarray(confidences, dtype=np.float64), 0.0, None)
+    scale = conf / conf.max() if conf.max() > 0 else np.ones_like(conf)
+    enc = encode_keys([[s.answer_key for s in solutions]])
+    vote = weighted_vote(enc.ids, enc.mask, scale[None, :], None, weights=VoteWeights(count=0.0, verification=1.0))
+    winner = int(vote.winner[0])
+    if winner < 0:
+        return ConfidencePick(int(np.argmax(conf)), 0.0)
+    group = enc.ids[0] == enc.ids[0, winner]
+    voting = enc.ids[0] >= 0
+    return ConfidencePick(winner, float(scale[group].sum() / max(scale[voting].sum(), 1e-12)))
+
+
+@register(
+    "deepconf",
+    description="DeepConf: confidence-filtered, confidence-weighted vote over traces; online "
+    "mode aborts low-confidence traces mid-way.",
+    calls="offline: 1 call, 1 request (n = traces); online: 1 call (n = warmup_traces) + "
+    "traces - warmup_traces concurrent streams",
+    config=DeepConfConfig,
+)
+class DeepConf:
+    def __init__(self, config: DeepConfConfig) -> None:
+        self.config = config
+
+    async def optimize(
+        self,
+        query: str,
+        client: ModelClient,
+        *,
+        system: str | None = None,
+        on_event: EventCallback | None = None,
+    ) -> Solution:
+        cfg = self.config
+        tracked = TrackedClient(client)
+        prompt = solve_prompt(query, system=system)
+        if cfg.mode == "offline":
+            traces, kept, details = await self._offline(tracked, prompt)
+        else:
+            traces, kept, details = await self._online(tracked, prompt)
+        # 3) confidence-weighted vote among the kept traces
+        voters = [(t, t.solution) for t in traces if kept[t.index] and t.solution is not None]
+        pick = confidence_vote([s for _, s in voters], [t.confidence for t, _ in voters])
+        chosen, best = voters[pick.index]
+        solution = best.model_copy(update={"confidence": pick.share})
+        solution.metadata.details = {
+            "mode": cfg.mode,
+            "window": cfg.window,
+            "top_logprobs": cfg.top_logprobs,
+            "chosen_trace": chosen.index,
+            "traces": [t.summary(kept=kept[t.index]) for t in traces],
+            **details,
+        }
+        return tracked.finish(solution, strategy="deepconf", selection_rule="confidence-vote")
+
+    def _sampling(self, n: int = 1, first_seed: int = 0) -> Sampling:
+        cfg = self.config
+        return Sampling(
+            temperature=cfg.temperature,
+            max_tokens=cfg.max_tokens,
+            n=n,
+            seed=None if cfg.seed is None else cfg.seed + first_seed,
+            logprobs=cfg.top_logprobs,
+        )
+
+    def _finished(self, index: int, completion: Completion) -> Trace:
+        conf = lowest_group_confidence(
+            confidences_of(completion.logprobs, self.config.top_logprobs), self.config.window
+        )
+        solution = solution_from(completion, agent_id=f"trace-{index}", phase=completion.tag or "")
+        return Trace(index, solution, conf, completion.completion_tokens)
+
+    async def _offline(self, client: ModelClient, prompt: Prompt) -> tuple[list[Trace], list[bool], dict[str, Any]]:
+        # 1) every trace in one request
+        completions = await client.generate([prompt], self._sampling(self.config.traces), tag="traces")
+        traces = [self._finished(i, c) for i, c in enumerate(completions)]
+        # 2) keep the most confident share
+        kept = top_share_mask([t.confidence for t in traces], self.config.keep_share).tolist()
+        return traces, kept, {"kept_traces": int(sum(kept))}
+
+    async def _online(self, client: ModelClient, prompt: Prompt) -> tuple[list[Trace], list[bool], dict[str, Any]]:
+        cfg = self.config
+        # 1) warm-up traces in one request set the threshold
+        warm = await client.generate([prompt], self._sampling(cfg.warmup_traces), tag="warmup")
+        warmup = [self._finished(i, c) for i, c in enumerate(warm)]
+        threshold = confidence_threshold([t.confidence for t in warmup], cfg.keep_share)
+        # 2) the rest stream concurrently; each stops when its window falls below the threshold
+        async with asyncio.TaskGroup() as group:
+            tasks = [
+                group.create_task(self._stream_trace(client, prompt, i, threshold))
+                for i in range(cfg.warmup_traces, cfg.traces)
+            ]
+        online = [task.result() for task in tasks]
+        traces = warmup + online
+        kept = [t.confidence >= threshold for t in warmup] + [not t.aborted for t in online]
+        aborted = [t for t in online if t.aborted]
+        full_length = float(np.mean([t.tokens for t in warmup]))
+        return (
+            traces,
+            kept,
+            {
+                "threshold": threshold,
+                "aborted_traces": len(aborted),
+                "aborted_tokens": sum(t.tokens for t in aborted),
+                "tokens_saved_estimate": int(sum(max(0.0, full_length - t.tokens) for t in aborted)),
+                "tokens_saved_upper_bound": sum(cfg.max_tokens - t.tokens for t in aborted),
+            },
+        )
+
+    async def _stream_trace(self, client: ModelClient, prompt: Prompt, index: int, threshold: float) -> Trace:
+        cfg = self.config
+        confidences: list[float] = []
+        lowest = float("inf")
+        stream = client.stream(prompt, self._sampling(first_seed=index), tag="online")
+        async with aclosing(cast(AsyncGenerator[ResponseEvent, None], stream)) as events:
+            async for event in events:
+                if isinstance(event, Completed):
+                    return self._finished(index, event.completion)
+                new = confidences_of(event.logprobs, cfg.top_logprobs)
+                confidences.extend(new.tolist())
+                if len(confidences) < cfg.window or new.size == 0:
+                    continue
+                # the windows that end at the new tokens
+                recent = np.asarray(confidences[-(new.size + cfg.window - 1) :])
+                lowest = min(lowest, float(window_confidence(recent, cfg.window).min()))
+                if lowest < threshold:
+                    break  # closing the stream aborts the request in the engine
+        return Trace(index, None, lowest, len(confidences), aborted=True)
