@@ -12,7 +12,6 @@ engine requests per question, wall time.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import time
 from pathlib import Path
@@ -23,7 +22,15 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from benchmarks.bench_throughput import bench_config
 from benchmarks.datasets import generate
-from benchmarks.harness import RESULTS, describe_engine, wilson_interval, write_result
+from benchmarks.harness import (
+    RESULTS,
+    common_args,
+    describe_engine,
+    main_on_engine,
+    parse,
+    wilson_interval,
+    write_result,
+)
 from engine import ModelClient, Usage
 from strategies import get_optimizer, run_batch, strategy_names
 
@@ -92,22 +99,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--strategies", default="plain,self_consistency,mars", help="comma-separated, or 'all'")
     p.add_argument("--max-tokens", type=int, default=128)
     p.add_argument("--concurrency", type=int, default=64)
-    p.add_argument("--model", help="model registry entry (default: the registry's default)")
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    p.add_argument("--quiet", action="store_true")
-    args = p.parse_args(argv)
-    args.argv = argv
-    return args
+    return parse(common_args(p, DEFAULT_OUT), argv)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
-    from engine import VLLMClient
-
-    with VLLMClient(args.model) as client:
-        asyncio.run(run(client, args))
-    print(f"wrote {args.out}")
-    return 0
+    return main_on_engine(parse_args, run, argv)
 
 
 if __name__ == "__main__":

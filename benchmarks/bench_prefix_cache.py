@@ -24,7 +24,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.datasets import generate
-from benchmarks.harness import RESULTS, describe_engine, write_result
+from benchmarks.harness import RESULTS, common_args, describe_engine, parse, write_result
 from engine import ModelClient, Sampling
 from strategies import TrackedClient
 from strategies.common.prompts import solve_prompt
@@ -121,11 +121,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--q", type=int, default=8, help="questions")
     p.add_argument("--max-tokens", type=int, default=128, help="exploration completion budget")
     p.add_argument("--verify-max-tokens", type=int, default=48, help="review completion budget")
-    p.add_argument("--model", help="model registry entry (default: the registry's default)")
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    args = p.parse_args(argv)
-    args.argv = argv
-    return args
+    return parse(common_args(p, DEFAULT_OUT), argv)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,6 @@ The prefix cache is reset before every measurement.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import time
 from pathlib import Path
@@ -32,7 +31,10 @@ from benchmarks.harness import (
     RESULTS,
     RecordingClient,
     SequentialClient,
+    common_args,
     describe_engine,
+    main_on_engine,
+    parse,
     replay_as_one_batch,
     write_result,
 )
@@ -158,22 +160,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--q", default="1,4,16", help="comma-separated question counts")
     p.add_argument("--max-tokens", type=int, default=96, help="completion budget per response")
     p.add_argument("--sequential-max-q", type=int, default=16, help="skip the sequential mode above this Q")
-    p.add_argument("--model", help="model registry entry (default: the registry's default)")
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    p.add_argument("--quiet", action="store_true")
-    args = p.parse_args(argv)
-    args.argv = argv
-    return args
+    return parse(common_args(p, DEFAULT_OUT), argv)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
-    from engine import VLLMClient
-
-    with VLLMClient(args.model) as client:
-        asyncio.run(run(client, args))
-    print(f"wrote {args.out}")
-    return 0
+    return main_on_engine(parse_args, run, argv)
 
 
 if __name__ == "__main__":

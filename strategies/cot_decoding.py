@@ -26,15 +26,14 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
-from engine import Completion, ModelClient, Sampling, TokenLogprobs
+from engine import Completion, Sampling, TokenLogprobs
 from kernels import pad_top_logprobs, span_mask, top2_margin
 from strategies.base import StrategyConfig, register
+from strategies.common.pipeline import Pipeline, PipelineRun
 from strategies.common.prompts import solve_prompt
 from strategies.common.sampling import solution_from
 from strategies.deepconf import confidence_vote
-from strategies.events import EventCallback
 from strategies.solution import Solution
-from strategies.tracking import TrackedClient
 
 MAX_LOGPROBS = 20
 """The engine reports at most this many candidates per position."""
@@ -97,30 +96,19 @@ def _margins(positions: Sequence[TokenLogprobs]) -> np.ndarray:
     calls="2 calls, 1 + k requests",
     config=CotDecodingConfig,
 )
-class CotDecoding:
-    def __init__(self, config: CotDecodingConfig) -> None:
-        self.config = config
-
-    async def optimize(
-        self,
-        query: str,
-        client: ModelClient,
-        *,
-        system: str | None = None,
-        on_event: EventCallback | None = None,
-    ) -> Solution:
+class CotDecoding(Pipeline[CotDecodingConfig]):
+    async def solve(self, run: PipelineRun, query: str, system: str | None) -> tuple[Solution, str]:
         cfg = self.config
-        tracked = TrackedClient(client)
         prompt = solve_prompt(query, system=system)
         # 1) branch: the top-k first tokens from one single-token request
         ask = min(MAX_LOGPROBS, cfg.k + cfg.extra_candidates)
-        [first] = await tracked.generate([prompt], Sampling(temperature=0.0, max_tokens=1, logprobs=ask), tag="branch")
+        [first] = await run.generate("branch", [prompt], Sampling(temperature=0.0, max_tokens=1, logprobs=ask))
         branches = _distinct_first_tokens(first, cfg.k)
         # 2) decode: every branch greedily, in one call
-        continuations = await tracked.generate(
+        continuations = await run.generate(
+            "decode",
             [prompt.continued(token) for token, _ in branches],
             Sampling(temperature=0.0, max_tokens=cfg.max_tokens, logprobs=2),
-            tag="decode",
         )
         # 3) score: the top-2 margin over each path's answer span
         first_margin = float(_margins(first.logprobs or ())[:1].sum())
@@ -131,15 +119,11 @@ class CotDecoding:
         # 4) aggregate: summed confidence per answer; the surest path of the winning answer
         pick = confidence_vote([p.solution for p in paths], [p.confidence for p in paths])
         chosen = paths[pick.index]
-        solution = chosen.solution.model_copy(update={"confidence": pick.share})
-        solution.metadata.fallbacks = [
-            f"path {i}: no answer span, scored the whole completion" for i, p in enumerate(paths) if p.span != "answer"
-        ]
-        solution.metadata.details = {
-            "chosen_path": pick.index,
-            "paths": [_summary(p) for p in paths],
-        }
-        return tracked.finish(solution, strategy="cot_decoding", selection_rule="margin-vote")
+        for i, p in enumerate(paths):
+            if p.span != "answer":
+                run.fallback(f"path {i}: no answer span, scored the whole completion")
+        run.details.update({"chosen_path": pick.index, "paths": [_summary(p) for p in paths]})
+        return chosen.solution.model_copy(update={"confidence": pick.share}), "margin-vote"
 
 
 def _distinct_first_tokens(first: Completion, k: int) -> list[tuple[str, float]]:

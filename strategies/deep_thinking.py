@@ -24,14 +24,13 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from engine import Completion, ModelClient, Prompt, Sampling
+from engine import Completion, Prompt, Sampling
 from strategies.base import StrategyConfig, register
+from strategies.common.pipeline import Pipeline, PipelineRun
 from strategies.common.prompts import solve_prompt
 from strategies.common.sampling import solution_from
 from strategies.common.voting import majority
-from strategies.events import EventCallback
 from strategies.solution import Solution
-from strategies.tracking import TrackedClient
 
 State = Literal["thinking", "answering", "done"]
 
@@ -108,40 +107,29 @@ class Thought:
     calls="2 to max_continuations + 2 calls, `samples` requests each",
     config=DeepThinkingConfig,
 )
-class DeepThinking:
-    def __init__(self, config: DeepThinkingConfig) -> None:
-        self.config = config
-
-    async def optimize(
-        self,
-        query: str,
-        client: ModelClient,
-        *,
-        system: str | None = None,
-        on_event: EventCallback | None = None,
-    ) -> Solution:
+class DeepThinking(Pipeline[DeepThinkingConfig]):
+    async def solve(self, run: PipelineRun, query: str, system: str | None) -> tuple[Solution, str]:
         cfg = self.config
-        tracked = TrackedClient(client)
         base = solve_prompt(query, system=system)
         thoughts = [Thought(i) for i in range(cfg.samples)]
         while active := [t for t in thoughts if t.state != "done"]:
-            requests = [self._request(base, t) for t in active]
-            completions = await tracked.generate(
-                [r[0] for r in requests], [r[1] for r in requests], tag=[r[2] for r in requests]
-            )
+            prompts, samplings, tags = zip(*(self._request(base, t) for t in active), strict=True)
+            # one round: the phase is the round's request tags ("think", "continue+answer", ...)
+            phase = "+".join(dict.fromkeys(tags))
+            completions = await run.generate(phase, prompts, samplings, tags=tags)
             for thought, completion in zip(active, completions, strict=True):
                 self._advance(thought, completion)
         solutions = [self._solution(t) for t in thoughts]
         pick = majority(solutions)
-        solution = solutions[max(pick.index, 0)]
-        solution.metadata.details = {
-            "thinking_tokens": sum(t.tokens for t in thoughts),
-            "continuations": sum(t.continuations for t in thoughts),
-            "forced_closes": sum(t.forced_close for t in thoughts),
-            "sequences": [t.summary() for t in thoughts],
-        }
-        rule = "only" if cfg.samples == 1 else "majority"
-        return tracked.finish(solution, strategy="deep_thinking", selection_rule=rule)
+        run.details.update(
+            {
+                "thinking_tokens": sum(t.tokens for t in thoughts),
+                "continuations": sum(t.continuations for t in thoughts),
+                "forced_closes": sum(t.forced_close for t in thoughts),
+                "sequences": [t.summary() for t in thoughts],
+            }
+        )
+        return solutions[max(pick.index, 0)], "only" if cfg.samples == 1 else "majority"
 
     def _closed(self, thought: Thought) -> str:
         """The answer prefix of a sequence whose thinking is over."""

@@ -55,11 +55,10 @@ from kernels import (
     window_confidence,
 )
 from strategies.base import StrategyConfig, register
+from strategies.common.pipeline import Pipeline, PipelineRun
 from strategies.common.prompts import solve_prompt
 from strategies.common.sampling import solution_from
-from strategies.events import EventCallback
 from strategies.solution import Solution
-from strategies.tracking import TrackedClient
 
 
 class DeepConfConfig(StrategyConfig):
@@ -167,39 +166,29 @@ def confidence_vote(solutions: Sequence[Solution], confidences: Sequence[float])
     "traces - warmup_traces concurrent streams",
     config=DeepConfConfig,
 )
-class DeepConf:
-    def __init__(self, config: DeepConfConfig) -> None:
-        self.config = config
-
-    async def optimize(
-        self,
-        query: str,
-        client: ModelClient,
-        *,
-        system: str | None = None,
-        on_event: EventCallback | None = None,
-    ) -> Solution:
+class DeepConf(Pipeline[DeepConfConfig]):
+    async def solve(self, run: PipelineRun, query: str, system: str | None) -> tuple[Solution, str]:
         cfg = self.config
-        tracked = TrackedClient(client)
         prompt = solve_prompt(query, system=system)
         if cfg.mode == "offline":
-            traces, kept, details = await self._offline(tracked, prompt)
+            traces, kept, details = await self._offline(run, prompt)
         else:
-            traces, kept, details = await self._online(tracked, prompt)
+            traces, kept, details = await self._online(run, prompt)
         # 3) confidence-weighted vote among the kept traces
         voters = [(t, t.solution) for t in traces if kept[t.index] and t.solution is not None]
         pick = confidence_vote([s for _, s in voters], [t.confidence for t, _ in voters])
         chosen, best = voters[pick.index]
-        solution = best.model_copy(update={"confidence": pick.share})
-        solution.metadata.details = {
-            "mode": cfg.mode,
-            "window": cfg.window,
-            "top_logprobs": cfg.top_logprobs,
-            "chosen_trace": chosen.index,
-            "traces": [t.summary(kept=kept[t.index]) for t in traces],
-            **details,
-        }
-        return tracked.finish(solution, strategy="deepconf", selection_rule="confidence-vote")
+        run.details.update(
+            {
+                "mode": cfg.mode,
+                "window": cfg.window,
+                "top_logprobs": cfg.top_logprobs,
+                "chosen_trace": chosen.index,
+                "traces": [t.summary(kept=kept[t.index]) for t in traces],
+                **details,
+            }
+        )
+        return best.model_copy(update={"confidence": pick.share}), "confidence-vote"
 
     def _sampling(self, n: int = 1, first_seed: int = 0) -> Sampling:
         cfg = self.config
@@ -218,26 +207,24 @@ class DeepConf:
         solution = solution_from(completion, agent_id=f"trace-{index}", phase=completion.tag or "")
         return Trace(index, solution, conf, completion.completion_tokens)
 
-    async def _offline(self, client: ModelClient, prompt: Prompt) -> tuple[list[Trace], list[bool], dict[str, Any]]:
+    async def _offline(self, run: PipelineRun, prompt: Prompt) -> tuple[list[Trace], list[bool], dict[str, Any]]:
         # 1) every trace in one request
-        completions = await client.generate([prompt], self._sampling(self.config.traces), tag="traces")
+        completions = await run.generate("traces", [prompt], self._sampling(self.config.traces))
         traces = [self._finished(i, c) for i, c in enumerate(completions)]
         # 2) keep the most confident share
         kept = top_share_mask([t.confidence for t in traces], self.config.keep_share).tolist()
         return traces, kept, {"kept_traces": int(sum(kept))}
 
-    async def _online(self, client: ModelClient, prompt: Prompt) -> tuple[list[Trace], list[bool], dict[str, Any]]:
+    async def _online(self, run: PipelineRun, prompt: Prompt) -> tuple[list[Trace], list[bool], dict[str, Any]]:
         cfg = self.config
         # 1) warm-up traces in one request set the threshold
-        warm = await client.generate([prompt], self._sampling(cfg.warmup_traces), tag="warmup")
+        warm = await run.generate("warmup", [prompt], self._sampling(cfg.warmup_traces))
         warmup = [self._finished(i, c) for i, c in enumerate(warm)]
         threshold = confidence_threshold([t.confidence for t in warmup], cfg.keep_share)
         # 2) the rest stream concurrently; each stops when its window falls below the threshold
-        async with asyncio.TaskGroup() as group:
-            tasks = [
-                group.create_task(self._stream_trace(client, prompt, i, threshold))
-                for i in range(cfg.warmup_traces, cfg.traces)
-            ]
+        rest = range(cfg.warmup_traces, cfg.traces)
+        async with run.progress.phase("online", requests=len(rest)), asyncio.TaskGroup() as group:
+            tasks = [group.create_task(self._stream_trace(run.client, prompt, i, threshold)) for i in rest]
         online = [task.result() for task in tasks]
         traces = warmup + online
         kept = [t.confidence >= threshold for t in warmup] + [not t.aborted for t in online]

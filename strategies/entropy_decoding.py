@@ -24,14 +24,12 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from engine import ModelClient, Sampling
+from engine import Sampling
 from kernels import EntropixParams
 from strategies.base import StrategyConfig, register
+from strategies.common.pipeline import Pipeline, PipelineRun
 from strategies.common.prompts import solve_prompt
-from strategies.common.sampling import sample_solutions
-from strategies.events import EventCallback
 from strategies.solution import Solution
-from strategies.tracking import TrackedClient
 
 EXTRA_ARG = "entropy_decoding"
 """The `Sampling.extra` key the engine's logits processor reads (`engine.logits.EXTRA_ARG`)."""
@@ -82,20 +80,10 @@ def entropy_sampling(config: EntropyDecodingConfig) -> Sampling:
     calls="1 call, 1 request",
     config=EntropyDecodingConfig,
 )
-class EntropyDecoding:
-    def __init__(self, config: EntropyDecodingConfig) -> None:
-        self.config = config
-
-    async def optimize(
-        self,
-        query: str,
-        client: ModelClient,
-        *,
-        system: str | None = None,
-        on_event: EventCallback | None = None,
-    ) -> Solution:
-        tracked = TrackedClient(client)
+class EntropyDecoding(Pipeline[EntropyDecodingConfig]):
+    async def solve(self, run: PipelineRun, query: str, system: str | None) -> tuple[Solution, str]:
         sampling = entropy_sampling(self.config)
-        [solution] = await sample_solutions(tracked, [solve_prompt(query, system=system)], sampling, tag="generate")
-        solution.metadata.details = {"entropix": self.config.params().as_dict()}
-        return tracked.finish(solution, strategy="entropy_decoding", selection_rule="only")
+        prompt = solve_prompt(query, system=system)
+        [solution] = await run.solutions("generate", [prompt], sampling, agent_ids=["agent-0"])
+        run.details["entropix"] = self.config.params().as_dict()
+        return solution, "only"

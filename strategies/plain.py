@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from engine import ModelClient, Sampling
+from engine import Sampling
 from strategies.base import StrategyConfig, register
+from strategies.common.pipeline import Pipeline, PipelineRun
 from strategies.common.prompts import solve_prompt
-from strategies.common.sampling import sample_solutions
-from strategies.events import EventCallback
 from strategies.solution import Solution
-from strategies.tracking import TrackedClient
 
 
 class PlainConfig(StrategyConfig):
@@ -28,21 +26,10 @@ class PlainConfig(StrategyConfig):
     calls="1 call, 1 request",
     config=PlainConfig,
 )
-class Plain:
-    def __init__(self, config: PlainConfig) -> None:
-        self.config = config
-
-    async def optimize(
-        self,
-        query: str,
-        client: ModelClient,
-        *,
-        system: str | None = None,
-        on_event: EventCallback | None = None,
-    ) -> Solution:
-        tracked = TrackedClient(client)
-        sampling = Sampling(
-            temperature=self.config.temperature, max_tokens=self.config.max_tokens, seed=self.config.seed
-        )
-        [solution] = await sample_solutions(tracked, [solve_prompt(query, system=system)], sampling, tag="generate")
-        return tracked.finish(solution, strategy="plain", selection_rule="only")
+class Plain(Pipeline[PlainConfig]):
+    async def solve(self, run: PipelineRun, query: str, system: str | None) -> tuple[Solution, str]:
+        cfg = self.config
+        sampling = Sampling(temperature=cfg.temperature, max_tokens=cfg.max_tokens, seed=cfg.seed)
+        prompt = solve_prompt(query, system=system)
+        [solution] = await run.solutions("generate", [prompt], sampling, agent_ids=["agent-0"])
+        return solution, "only"

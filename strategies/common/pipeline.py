@@ -3,7 +3,9 @@
 A `PipelineRun` holds what one `optimize` call accumulates: the `TrackedClient` (usage per
 phase tag), the phase events (`strategies.common.progress`), the fallbacks taken and the
 strategy's details. Each step is one `generate` call tagged with its phase, wrapped in a
-`PhaseStarted`/`PhaseFinished` pair. A `Pipeline` subclass only writes `solve`: its algorithm,
+`PhaseStarted`/`PhaseFinished` pair. Steps that are not one `generate` call (streams, other
+strategies run on `run.client` with `run.on_event`) still go through `run.client`, so the
+run counts every request exactly once. A `Pipeline` subclass only writes `solve`: its algorithm,
 returning the chosen solution and the rule that chose it; `optimize` does the rest (an empty
 query is an `InputError`, the run's accounting goes into the solution's metadata).
 
@@ -24,7 +26,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 from engine import Completion, InputError, ModelClient, Prompt
-from engine.client import SamplingArg
+from engine.client import SamplingArg, TagArg
 from kernels.extract import AnswerKind
 from strategies.base import StrategyConfig
 from strategies.common.progress import Progress
@@ -44,16 +46,22 @@ class PipelineRun:
     def __init__(self, client: ModelClient, strategy: str, on_event: EventCallback | None = None):
         self.client = TrackedClient(client)
         self.strategy = strategy
+        self.on_event = on_event
         self.progress = Progress(strategy, on_event)
         self.fallbacks: list[str] = []
         self.details: dict[str, Any] = {}
 
-    async def generate(self, phase: str, prompts: Sequence[Prompt], samplings: SamplingArg) -> list[Completion]:
-        """One batched step: every prompt in one `generate` call tagged `phase` (none if empty)."""
+    async def generate(
+        self, phase: str, prompts: Sequence[Prompt], samplings: SamplingArg, *, tags: TagArg = None
+    ) -> list[Completion]:
+        """One batched step: every prompt in one `generate` call tagged `phase` (none if empty).
+
+        `tags` overrides the request tags (one per prompt) where a step mixes phases.
+        """
         if not prompts:
             return []
         async with self.progress.phase(phase, requests=len(prompts)):
-            return await self.client.generate(prompts, samplings, tag=phase)
+            return await self.client.generate(prompts, samplings, tag=phase if tags is None else tags)
 
     async def texts(self, phase: str, prompts: Sequence[Prompt], samplings: SamplingArg) -> list[str]:
         """The generated texts of one batched step, in prompt order."""
@@ -67,12 +75,15 @@ class PipelineRun:
         *,
         kind: AnswerKind = "auto",
         method: str = "sample",
+        agent_ids: Sequence[str] | None = None,
     ) -> list[Solution]:
-        """One batched step whose completions become `Solution`s (answers extracted)."""
+        """One batched step whose completions become `Solution`s (answers extracted), with
+        `agent_ids` one per completion (default `{phase}-{i}`)."""
         completions = await self.generate(phase, prompts, samplings)
+        ids = agent_ids if agent_ids is not None else [f"{phase}-{i}" for i in range(len(completions))]
         return [
-            solution_from(c, agent_id=f"{phase}-{i}", phase=phase, method=method, kind=kind)
-            for i, c in enumerate(completions)
+            solution_from(c, agent_id=a, phase=phase, method=method, kind=kind)
+            for a, c in zip(ids, completions, strict=True)
         ]
 
     def fallback(self, note: str) -> None:

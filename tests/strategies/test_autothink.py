@@ -84,6 +84,18 @@ async def test_a_hard_query_can_go_to_deepconf_and_without_self_assessment():
     assert solution.answer_key == "4"
 
 
+async def test_the_routed_strategy_is_counted_once_and_reports_its_phases():
+    events = []
+    client = client_for([("easy", -0.1), ("hard", -3.0)])
+    solution = await AutoThink(AutoThinkConfig()).optimize(EASY, client, on_event=events.append)
+    meta = solution.metadata
+    assert meta.engine_calls == meta.engine_requests == meta.usage.requests == len(client.calls) == 2
+    assert [(e.strategy, e.phase) for e in events if e.type == "phase_started"] == [
+        ("autothink", "assess"),
+        ("plain", "generate"),
+    ]
+
+
 def test_thresholds_are_ordered():
     with pytest.raises(ValueError, match="easy_below"):
         AutoThinkConfig(easy_below=0.8, hard_from=0.5)

@@ -25,6 +25,15 @@ async def test_a_step_is_one_tagged_call_between_phase_events():
     assert events[0].requests == 3 and events[0].strategy == "demo"
 
 
+async def test_a_step_can_tag_its_requests_one_by_one():
+    events = []
+    client = ScriptedClient(lambda prompt, sampling: "Answer: 4")
+    run = PipelineRun(client, "demo", events.append)
+    await run.generate("think+answer", [solve_prompt("q")] * 2, Sampling(), tags=["think", "answer"])
+    assert client.calls[0].tags == ("think", "answer") and events[0].phase == "think+answer"
+    assert set(run.client.stats.by_tag) == {"think", "answer"}
+
+
 async def test_an_empty_step_sends_nothing():
     client = ScriptedClient(lambda prompt, sampling: "x")
     assert await PipelineRun(client, "demo").texts("none", [], Sampling()) == []
@@ -59,7 +68,23 @@ def test_prompt_and_sampling_helpers():
     assert [s.seed for s in seeded(Sampling(), 2)] == [None, None]
 
 
-@pytest.mark.parametrize("name", ["cot_reflection", "leap", "plansearch", "pvg", "reread", "rstar", "rto"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "cot_decoding",
+        "cot_reflection",
+        "deep_thinking",
+        "deepconf",
+        "entropy_decoding",
+        "leap",
+        "plain",
+        "plansearch",
+        "pvg",
+        "reread",
+        "rstar",
+        "rto",
+    ],
+)
 def test_pipeline_strategies_are_registered_with_their_call_counts(name: str):
     info = {i.name: i for i in list_optimizers()}[name]
     assert info.description and "request" in info.calls
