@@ -21,12 +21,11 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
-from engine import Sampling
 from strategies.base import StrategyConfig, register
 from strategies.common.parsing import parse_tagged
 from strategies.common.pipeline import Pipeline, PipelineRun
 from strategies.common.prompts import join_system, solve_prompt
-from strategies.common.sampling import solution_from
+from strategies.common.sampling import sampling_of, solution_from
 from strategies.solution import Solution
 
 COT_REFLECTION_SYSTEM = (
@@ -93,7 +92,7 @@ def split_sections(text: str) -> Sections:
 class CotReflection(Pipeline[CotReflectionConfig]):
     async def solve(self, run: PipelineRun, query: str, system: str | None) -> tuple[Solution, str]:
         cfg = self.config
-        sampling = Sampling(temperature=cfg.temperature, max_tokens=cfg.max_tokens, seed=cfg.seed)
+        sampling = sampling_of(cfg)
         # 1) generate the tagged response
         prompt = solve_prompt(query, system=join_system(system, COT_REFLECTION_SYSTEM))
         [completion] = await run.generate("generate", [prompt], sampling)

@@ -36,7 +36,7 @@ from strategies.base import StrategyConfig, register
 from strategies.common.parsing import parse_list, parse_tagged
 from strategies.common.pipeline import Pipeline, PipelineRun
 from strategies.common.prompts import followup_prompt, numbered_list, render, solve_prompt
-from strategies.common.sampling import seeded
+from strategies.common.sampling import sampling_of, seeded
 from strategies.solution import Solution
 
 EXTRACT_PROMPT = (
@@ -140,7 +140,7 @@ class LeapConfig(StrategyConfig):
 class Leap(Pipeline[LeapConfig]):
     async def solve(self, run: PipelineRun, query: str, system: str | None) -> tuple[Solution, str]:
         cfg = self.config
-        sampling = Sampling(temperature=cfg.temperature, max_tokens=cfg.max_tokens, seed=cfg.seed)
+        sampling = sampling_of(cfg)
         # 1) extract the solved examples
         examples = await self._examples(run, query, system, sampling)
         run.details["examples"] = [asdict(e) for e in examples]

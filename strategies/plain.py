@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from engine import Sampling
 from strategies.base import StrategyConfig, register
 from strategies.common.pipeline import Pipeline, PipelineRun
 from strategies.common.prompts import solve_prompt
+from strategies.common.sampling import sampling_of
 from strategies.solution import Solution
 
 
@@ -29,7 +29,7 @@ class PlainConfig(StrategyConfig):
 class Plain(Pipeline[PlainConfig]):
     async def solve(self, run: PipelineRun, query: str, system: str | None) -> tuple[Solution, str]:
         cfg = self.config
-        sampling = Sampling(temperature=cfg.temperature, max_tokens=cfg.max_tokens, seed=cfg.seed)
+        sampling = sampling_of(cfg)
         prompt = solve_prompt(query, system=system)
         [solution] = await run.solutions("generate", [prompt], sampling, agent_ids=["agent-0"])
         return solution, "only"

@@ -27,7 +27,6 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from engine import Sampling
 from kernels import AnswerKind
 from strategies.base import register
 from strategies.common.aggregate import rsa_subsets
@@ -35,7 +34,7 @@ from strategies.common.parsing import parse_list
 from strategies.common.pipeline import Pipeline, PipelineRun
 from strategies.common.prompts import followup_prompt, join_system, numbered_list
 from strategies.common.rating import RatingConfig, best_rated, rate_batch, unrated_fallbacks
-from strategies.common.sampling import seeded
+from strategies.common.sampling import sampling_of, seeded
 from strategies.common.voting import majority
 from strategies.solution import Solution
 
@@ -128,7 +127,7 @@ class PlanSearch(Pipeline[PlanSearchConfig]):
     async def solve(self, run: PipelineRun, query: str, system: str | None) -> tuple[Solution, str]:
         cfg = self.config
         system = join_system(system, PLANSEARCH_SYSTEM)
-        base = Sampling(temperature=cfg.temperature, max_tokens=cfg.max_tokens, seed=cfg.seed)
+        base = sampling_of(cfg)
         spread = seeded(base, cfg.num_plans)
         # 1) observe: first observations
         observe = followup_prompt(query, OBSERVE_PROMPT, system=system, count=cfg.num_observations)

@@ -11,10 +11,10 @@ Example:
 
 from __future__ import annotations
 
-from engine import Sampling
 from strategies.base import register
 from strategies.common.pipeline import Pipeline, PipelineRun
 from strategies.common.prompts import solve_prompt
+from strategies.common.sampling import sampling_of
 from strategies.plain import PlainConfig
 from strategies.solution import Solution
 
@@ -30,7 +30,7 @@ RE2_PROMPT = "{query}\nRead the question again: {query}"
 class Reread(Pipeline[PlainConfig]):
     async def solve(self, run: PipelineRun, query: str, system: str | None) -> tuple[Solution, str]:
         cfg = self.config
-        sampling = Sampling(temperature=cfg.temperature, max_tokens=cfg.max_tokens, seed=cfg.seed)
+        sampling = sampling_of(cfg)
         # 1) one response to the question read twice
         prompt = solve_prompt(query, system=system, template=RE2_PROMPT)
         [solution] = await run.solutions("generate", [prompt], sampling)

@@ -27,12 +27,13 @@ from typing import Literal
 
 from pydantic import Field
 
-from engine import Message, Prompt, Sampling
+from engine import Message, Prompt
 from kernels import answer_key
 from strategies.base import StrategyConfig, register
 from strategies.common.parsing import first_code_block
 from strategies.common.pipeline import Pipeline, PipelineRun
 from strategies.common.prompts import render
+from strategies.common.sampling import sampling_of
 from strategies.solution import Solution
 
 CODE_SYSTEM = "You are an expert programmer. Answer with one complete, correct program in a single markdown code block."
@@ -88,7 +89,7 @@ def code_key(code: str) -> str:
 class RoundTrip(Pipeline[RtoConfig]):
     async def solve(self, run: PipelineRun, query: str, system: str | None) -> tuple[Solution, str]:
         cfg = self.config
-        sampling = Sampling(temperature=cfg.temperature, max_tokens=cfg.max_tokens, seed=cfg.seed)
+        sampling = sampling_of(cfg)
         system = system if system is not None else CODE_SYSTEM
         # 1) C1 from the query
         first = Prompt.user(query, system=system)

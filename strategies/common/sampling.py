@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from typing import Protocol
 
 from pydantic import Field
 
@@ -104,6 +105,21 @@ def seeded(base: Sampling, count: int) -> list[Sampling]:
     if base.seed is None:
         return [base] * count
     return [base.with_(seed=base.seed + i) for i in range(count)]
+
+
+class _SamplingFields(Protocol):
+    temperature: float
+    max_tokens: int
+    seed: int | None
+
+
+def sampling_of(config: _SamplingFields) -> Sampling:
+    """The one-sample `Sampling` of a config with temperature, max_tokens and seed fields.
+
+    >>> sampling_of(SampledConfig(temperature=0.5, max_tokens=64)).max_tokens
+    64
+    """
+    return Sampling(temperature=config.temperature, max_tokens=config.max_tokens, seed=config.seed)
 
 
 class SampledConfig(StrategyConfig):

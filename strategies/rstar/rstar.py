@@ -40,7 +40,7 @@ from engine import Prompt, Sampling
 from strategies.base import StrategyConfig, register
 from strategies.common.pipeline import Pipeline, PipelineRun
 from strategies.common.prompts import join_system, numbered_list, render
-from strategies.common.sampling import seeded
+from strategies.common.sampling import sampling_of, seeded
 from strategies.common.voting import agreement, ranking
 from strategies.rstar.tree import Action, Node, backpropagate, select
 from strategies.solution import Solution
@@ -129,7 +129,7 @@ class RStar(Pipeline[RStarConfig]):
     async def solve(self, run: PipelineRun, query: str, system: str | None) -> tuple[Solution, str]:
         cfg = self.config
         system = join_system(system, RSTAR_SYSTEM)
-        base = Sampling(temperature=cfg.temperature, max_tokens=cfg.max_tokens, seed=cfg.seed)
+        base = sampling_of(cfg)
         root = Node.root(query)
         search = Search(root, [], [])
         while len(search.terminals) < cfg.rollouts:
