@@ -70,16 +70,7 @@ async def evaluate(client: ModelClient, strategy: str, n: int, max_tokens: int, 
 
 async def run(client: ModelClient, args: argparse.Namespace) -> dict[str, Any]:
     strategies = strategy_names() if args.strategies == "all" else args.strategies.split(",")
-    rows = []
-    for strategy in strategies:
-        row = await evaluate(client, strategy, args.n, args.max_tokens, args.concurrency)
-        rows.append(row)
-        if not args.quiet:
-            print(
-                f"{strategy:<18} accuracy {row['accuracy']:.1%} [{row['ci95'][0]:.1%}, {row['ci95'][1]:.1%}]  "
-                f"{row['completion_tokens_per_question']:>7.1f} tok/q  {row['engine_requests_per_question']:>5.1f} req/q",
-                flush=True,
-            )
+    rows: list[dict[str, Any]] = []
     payload = {
         "benchmark": "accuracy",
         "engine": describe_engine(client),
@@ -89,7 +80,16 @@ async def run(client: ModelClient, args: argparse.Namespace) -> dict[str, Any]:
         "rows": rows,
         "command": "python benchmarks/bench_accuracy.py " + " ".join(args.argv),
     }
-    write_result(args.out, payload)
+    for strategy in strategies:
+        row = await evaluate(client, strategy, args.n, args.max_tokens, args.concurrency)
+        rows.append(row)
+        write_result(args.out, payload)  # after every strategy, so a run stopped early keeps what it measured
+        if not args.quiet:
+            print(
+                f"{strategy:<18} accuracy {row['accuracy']:.1%} [{row['ci95'][0]:.1%}, {row['ci95'][1]:.1%}]  "
+                f"{row['completion_tokens_per_question']:>7.1f} tok/q  {row['engine_requests_per_question']:>5.1f} req/q",
+                flush=True,
+            )
     return payload
 
 

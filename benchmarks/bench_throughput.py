@@ -122,13 +122,7 @@ async def run(client: ModelClient, args: argparse.Namespace) -> dict[str, Any]:
     """Every (strategy, Q) row of the benchmark on `client`; writes and returns the payload."""
     strategies = strategy_names() if args.strategies == "all" else args.strategies.split(",")
     qs = [int(x) for x in args.q.split(",")]
-    rows = []
-    for strategy in strategies:
-        for q in qs:
-            row = await measure(client, strategy, q, max_tokens=args.max_tokens, sequential=q <= args.sequential_max_q)
-            rows.append(row)
-            if not args.quiet:
-                print(_line(row), flush=True)
+    rows: list[dict[str, Any]] = []
     payload = {
         "benchmark": "throughput",
         "engine": describe_engine(client),
@@ -138,7 +132,13 @@ async def run(client: ModelClient, args: argparse.Namespace) -> dict[str, Any]:
         "rows": rows,
         "command": "python benchmarks/bench_throughput.py " + " ".join(args.argv),
     }
-    write_result(args.out, payload)
+    for strategy in strategies:
+        for q in qs:
+            row = await measure(client, strategy, q, max_tokens=args.max_tokens, sequential=q <= args.sequential_max_q)
+            rows.append(row)
+            write_result(args.out, payload)  # after every row, so a long run stopped early keeps what it measured
+            if not args.quiet:
+                print(_line(row), flush=True)
     return payload
 
 
