@@ -48,8 +48,32 @@ def throughput_section(payload: dict[str, Any], plots: list[str]) -> str:
             f"{b['completion_tokens_per_s']} | {b['engine_requests']} | {b['cache_hit_rate']:.0%} |"
         )
     lines.append("")
+    lines.extend(_target_lines(rows))
     lines.extend(f"![{p}]({p})" for p in plots)
     return "\n".join(lines)
+
+
+TARGET_Q = 16
+TARGET_SPEEDUP = 3.0
+TARGET_EFFICIENCY = 0.75
+
+
+def _target_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """Whether the rows at Q=16 meet the targets set for this 2-core CPU and the default model."""
+    out = []
+    for r in rows:
+        if r["q"] != TARGET_Q:
+            continue
+        if "speedup" in r:
+            met = "met" if r["speedup"] >= TARGET_SPEEDUP else "NOT met"
+            out.append(
+                f"- {r['strategy']} at Q={TARGET_Q}: speed-up {r['speedup']}x (target ≥ {TARGET_SPEEDUP}x): {met}"
+            )
+        met = "met" if (r["efficiency"] or 0) >= TARGET_EFFICIENCY else "NOT met"
+        out.append(
+            f"- {r['strategy']} at Q={TARGET_Q}: efficiency {r['efficiency']} (target ≥ {TARGET_EFFICIENCY}): {met}"
+        )
+    return [*out, ""] if out else []
 
 
 def prefix_section(payload: dict[str, Any]) -> str:
@@ -113,49 +137,77 @@ def consensus_section(payload: dict[str, Any]) -> str:
     )
 
 
-def plot_throughput(payload: dict[str, Any], plots: Path) -> list[str]:
+def _row_for_modes(rows: list[dict[str, Any]], strategy: str) -> dict[str, Any]:
+    """The strategy's row at the largest Q that has all three modes (else its largest Q)."""
+    mine = [r for r in rows if r["strategy"] == strategy]
+    complete = [r for r in mine if "sequential" in r]
+    return max(complete or mine, key=lambda r: r["q"])
+
+
+def plot_modes(payload: dict[str, Any], path: Path) -> str:
+    """Bars: questions/s of each mode per strategy, at the largest Q measured in all modes."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     rows = payload["rows"]
-    out = []
     strategies = sorted({r["strategy"] for r in rows})
-    # modes at the largest Q of each strategy
-    fig, ax = plt.subplots(figsize=(max(6, len(strategies) * 1.2), 4))
+    picked = [_row_for_modes(rows, s) for s in strategies]
+    fig, ax = plt.subplots(figsize=(max(6, len(strategies) * 0.7), 4.5))
     width = 0.27
     for i, mode in enumerate(("sequential", "batched", "limit")):
-        values = []
-        for s in strategies:
-            best = max((r for r in rows if r["strategy"] == s), key=lambda r: r["q"])
-            values.append(best.get(mode, {}).get("questions_per_s", 0.0))
+        values = [r.get(mode, {}).get("questions_per_s", 0.0) for r in picked]
         ax.bar([x + (i - 1) * width for x in range(len(strategies))], values, width, label=mode)
-    ax.set_xticks(range(len(strategies)), strategies, rotation=30, ha="right")
-    ax.set_ylabel("questions / s (largest Q)")
-    ax.set_title("Throughput by mode")
+    labels = [f"{r['strategy']}\nQ={r['q']}" if len(strategies) < 6 else r["strategy"] for r in picked]
+    ax.set_xticks(range(len(strategies)), labels, rotation=30 if len(strategies) >= 6 else 0, ha="right")
+    if len(strategies) >= 6:
+        ax.set_yscale("log")
+    qs = sorted({r["q"] for r in picked})
+    ax.set_ylabel("questions / s")
+    ax.set_title(f"Throughput by mode (Q={','.join(map(str, qs))})")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(plots / "throughput.png", dpi=110)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
-    out.append("throughput.png")
+    return path.name
 
+
+def plot_scaling(payload: dict[str, Any], path: Path) -> str | None:
+    """Lines: questions/s against Q, per strategy and mode (modes measured at two or more Qs)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = payload["rows"]
     fig, ax = plt.subplots(figsize=(6, 4))
-    for s in strategies:
-        pts = sorted((r["q"], r["batched"]["questions_per_s"]) for r in rows if r["strategy"] == s)
-        if len(pts) > 1:
-            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=s)
-    if ax.lines:
-        ax.set_xscale("log", base=2)
-        ax.set_xlabel("Q (questions in flight)")
-        ax.set_ylabel("questions / s (batched)")
-        ax.set_title("Scaling with Q")
-        ax.legend()
-        fig.tight_layout()
-        fig.savefig(plots / "scaling.png", dpi=110)
-        out.append("scaling.png")
+    styles = {"batched": "-", "sequential": "--", "limit": ":"}
+    for s in sorted({r["strategy"] for r in rows}):
+        for mode, style in styles.items():
+            pts = sorted((r["q"], r[mode]["questions_per_s"]) for r in rows if r["strategy"] == s and mode in r)
+            if len(pts) > 1:
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], style, marker="o", label=f"{s} {mode}")
+    if not ax.lines:
+        plt.close(fig)
+        return None
+    ax.set_xscale("log", base=2)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("Q (questions in flight)")
+    ax.set_ylabel("questions / s")
+    ax.set_title("Scaling with Q")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
     plt.close(fig)
-    return out
+    return path.name
+
+
+def plot_throughput(payload: dict[str, Any], plots: Path, stem: str = "throughput") -> list[str]:
+    """The mode bars and, where Q varies, the scaling lines; returns the PNG names written."""
+    names = [plot_modes(payload, plots / f"{stem}.png")]
+    scaling = plot_scaling(payload, plots / ("scaling.png" if stem == "throughput" else f"{stem}_scaling.png"))
+    return names + ([scaling] if scaling else [])
 
 
 def plot_prefix(payload: dict[str, Any], plots: Path) -> None:
@@ -207,7 +259,8 @@ def build(results: Path = RESULTS, plots: Path = HERE) -> str:
     if (t := _load(results, "throughput.json")) is not None:
         sections.append(throughput_section(t, plot_throughput(t, plots)))
     if (t := _load(results, "throughput_all.json")) is not None:
-        sections.append(throughput_section(t, []).replace("### Strategy throughput", "### Every strategy", 1))
+        plots_all = plot_throughput(t, plots, stem="throughput_all")
+        sections.append(throughput_section(t, plots_all).replace("### Strategy throughput", "### Every strategy", 1))
     if (p := _load(results, "prefix_cache.json")) is not None:
         plot_prefix(p, plots)
         sections.append(prefix_section(p))
