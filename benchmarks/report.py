@@ -49,8 +49,22 @@ def throughput_section(payload: dict[str, Any], plots: list[str]) -> str:
         )
     lines.append("")
     lines.extend(_target_lines(rows))
+    lines.extend(_scaling_lines(rows))
     lines.extend(f"![{p}]({p})" for p in plots)
     return "\n".join(lines)
+
+
+def _scaling_lines(rows: list[dict[str, Any]]) -> list[str]:
+    """Batched questions/s at each Q relative to the strategy's smallest Q (1.0 = no gain from batching)."""
+    out = []
+    for s in sorted({r["strategy"] for r in rows}):
+        mine = sorted((r for r in rows if r["strategy"] == s), key=lambda r: r["q"])
+        if len(mine) < 2:
+            continue
+        base = mine[0]["batched"]["questions_per_s"] or 1e-9
+        steps = ", ".join(f"Q={r['q']} {r['batched']['questions_per_s'] / base:.2f}x" for r in mine[1:])
+        out.append(f"- {s} scaling, batched questions/s relative to Q={mine[0]['q']}: {steps}")
+    return [*out, ""] if out else []
 
 
 TARGET_Q = 16

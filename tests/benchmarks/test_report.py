@@ -52,6 +52,7 @@ def test_build_writes_plots_and_tables_for_every_result_file(tmp_path: Path):
     text = report.build(tmp_path, tmp_path)
     assert "| mars | 16 | 30.0 | 100.0 | 27.0 | 3.333x | 0.9 |" in text
     assert "speed-up 3.333x (target ≥ 3.0x): met" in text
+    assert "mars scaling, batched questions/s relative to Q=1: Q=4 2.00x, Q=16 2.67x" in text
     assert "### Every strategy" in text and "![throughput_all.png](throughput_all.png)" in text
     for name in ("throughput.png", "scaling.png", "throughput_all.png"):
         assert (tmp_path / name).stat().st_size > 0, name
