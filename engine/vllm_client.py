@@ -116,8 +116,13 @@ class VLLMClient:
         requests = pair_requests(prompts, samplings, tag)
         rendered = [self._checked_render(p, t) for p, _, t in requests]
         start = time.perf_counter()
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(self._run(ids, s, t)) for ids, (_, s, t) in zip(rendered, requests, strict=True)]
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [
+                    group.create_task(self._run(ids, s, t)) for ids, (_, s, t) in zip(rendered, requests, strict=True)
+                ]
+        except BaseExceptionGroup as group_error:
+            raise _first_error(group_error) from None
         completions = [c for task in tasks for c in task.result()]
         self._ledger.record(completions, wall_s=time.perf_counter() - start)
         return completions
@@ -280,6 +285,23 @@ class VLLMClient:
         return [_completion(final, seq, s, tag, len(ids)) for seq in final.outputs]
 
 
+def _first_error(group: BaseExceptionGroup) -> BaseException:
+    """The error a failed `generate` raises: a fatal engine error first, else the first leaf.
+
+    One call fans out into a task per request; callers catch `ClientError`, not the group.
+    """
+    leaves: list[BaseException] = []
+    stack: list[BaseException] = [group]
+    while stack:
+        err = stack.pop(0)
+        if isinstance(err, BaseExceptionGroup):
+            stack[:0] = list(err.exceptions)
+        else:
+            leaves.append(err)
+    fatal = [e for e in leaves if isinstance(e, ClientError) and not e.recoverable]
+    return (fatal or leaves)[0]
+
+
 def _tokens_input(ids: list[int]) -> Any:
     """Already-rendered token ids in the form the engine takes without re-rendering them."""
     try:
@@ -359,6 +381,10 @@ def engine_kwargs(entry: ModelEntry, source: str, overrides: dict[str, Any], *, 
     }
     if on_cpu:
         kwargs["enforce_eager"] = True  # ~30 s start instead of ~160 s of compilation
+        # A seeded request whose prompt is split across scheduler steps makes vLLM rewind its
+        # torch generator (`set_offset`), which only CUDA generators support: on CPU the engine
+        # dies ("CPU Generator does not use offset"). Whole-prompt prefill avoids the rewind.
+        kwargs["enable_chunked_prefill"] = False
     else:
         kwargs["gpu_memory_utilization"] = entry.gpu_memory_utilization
     kwargs.update(entry.engine)

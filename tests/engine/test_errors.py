@@ -40,3 +40,12 @@ def test_context_length_error_names_both_lengths_and_is_recoverable():
 def test_engine_death_and_start_failures_are_fatal():
     assert not EngineDeadError("x").recoverable
     assert not EngineStartError("x").recoverable
+
+
+def test_a_failed_batched_generate_raises_its_fatal_error_not_an_exception_group():
+    from engine.vllm_client import _first_error
+
+    dead, rejected = EngineDeadError("engine died"), ClientError("rejected")
+    nested = ExceptionGroup("outer", [rejected, ExceptionGroup("inner", [dead])])
+    assert _first_error(nested) is dead
+    assert _first_error(ExceptionGroup("g", [rejected, ClientError("other")])) is rejected

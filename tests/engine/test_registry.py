@@ -70,3 +70,13 @@ def test_unknown_engine_options_fail_before_the_engine_starts():
         engine_kwargs(entry, "x", {}, on_cpu=True)
     kwargs = engine_kwargs(ModelEntry(name="m", source="x"), "x", {"max_num_seqs": 8}, on_cpu=True)
     assert kwargs["enforce_eager"] is True and kwargs["max_num_seqs"] == 8
+
+
+def test_cpu_engines_prefill_whole_prompts_unless_the_entry_says_otherwise():
+    # chunked prefill plus a seeded request kills vLLM's CPU engine (it rewinds a CPU generator)
+    from engine.vllm_client import engine_kwargs
+
+    assert engine_kwargs(ModelEntry(name="m", source="x"), "x", {}, on_cpu=True)["enable_chunked_prefill"] is False
+    assert "enable_chunked_prefill" not in engine_kwargs(ModelEntry(name="m", source="x"), "x", {}, on_cpu=False)
+    entry = ModelEntry(name="m", source="x", engine={"enable_chunked_prefill": True})
+    assert engine_kwargs(entry, "x", {}, on_cpu=True)["enable_chunked_prefill"] is True

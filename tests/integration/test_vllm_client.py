@@ -137,3 +137,13 @@ def test_close_leaves_no_engine_process_behind(tmp_path: Path):
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "alive 0" in out.stdout
+
+
+async def test_seeded_requests_over_one_steps_token_budget_complete(engine_client: VLLMClient):
+    # ~40 x 110 prompt tokens exceed a 2048-token step: with chunked prefill the CPU engine died
+    # rewinding a seeded request's generator ("CPU Generator does not use offset")
+    prompts = [Prompt.user(f"Question {i}: " + "Explain why the sky is blue in one sentence. " * 8) for i in range(40)]
+    samplings = [Sampling(temperature=0.7, max_tokens=4, seed=i % 2) for i in range(40)]
+    outs = await engine_client.generate(prompts, samplings)
+    assert sum(c.prompt_tokens for c in outs) > 2048
+    assert len(outs) == 40 and all(c.completion_tokens >= 1 for c in outs)
