@@ -26,6 +26,7 @@ from benchmarks.harness import (
     RESULTS,
     common_args,
     describe_engine,
+    earlier_rows,
     main_on_engine,
     parse,
     wilson_interval,
@@ -70,17 +71,23 @@ async def evaluate(client: ModelClient, strategy: str, n: int, max_tokens: int, 
 
 async def run(client: ModelClient, args: argparse.Namespace) -> dict[str, Any]:
     strategies = strategy_names() if args.strategies == "all" else args.strategies.split(",")
-    rows: list[dict[str, Any]] = []
-    payload = {
+    settings = {
         "benchmark": "accuracy",
         "engine": describe_engine(client),
         "data": f"benchmarks/datasets.py generate(n={args.n}, seed={SEED})",
         "seed": SEED,
         "max_tokens": args.max_tokens,
+    }
+    rows = earlier_rows(args.out, settings, resume=args.resume)
+    done = {r["strategy"] for r in rows}
+    payload = {
+        **settings,
         "rows": rows,
         "command": "python benchmarks/bench_accuracy.py " + " ".join(args.argv),
     }
     for strategy in strategies:
+        if strategy in done:
+            continue
         row = await evaluate(client, strategy, args.n, args.max_tokens, args.concurrency)
         rows.append(row)
         write_result(args.out, payload)  # after every strategy, so a run stopped early keeps what it measured

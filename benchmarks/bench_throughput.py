@@ -33,6 +33,7 @@ from benchmarks.harness import (
     SequentialClient,
     common_args,
     describe_engine,
+    earlier_rows,
     main_on_engine,
     parse,
     replay_as_one_batch,
@@ -122,18 +123,20 @@ async def run(client: ModelClient, args: argparse.Namespace) -> dict[str, Any]:
     """Every (strategy, Q) row of the benchmark on `client`; writes and returns the payload."""
     strategies = strategy_names() if args.strategies == "all" else args.strategies.split(",")
     qs = [int(x) for x in args.q.split(",")]
-    rows: list[dict[str, Any]] = []
+    engine = describe_engine(client)
+    settings = {"benchmark": "throughput", "engine": engine, "seed": SEED, "max_tokens": args.max_tokens}
+    rows = earlier_rows(args.out, settings, resume=args.resume)
+    done = {(r["strategy"], r["q"]) for r in rows}
     payload = {
-        "benchmark": "throughput",
-        "engine": describe_engine(client),
-        "seed": SEED,
-        "max_tokens": args.max_tokens,
-        "qs": qs,
+        **settings,
+        "qs": sorted({*qs, *(q for _, q in done)}),
         "rows": rows,
         "command": "python benchmarks/bench_throughput.py " + " ".join(args.argv),
     }
     for strategy in strategies:
         for q in qs:
+            if (strategy, q) in done:
+                continue
             row = await measure(client, strategy, q, max_tokens=args.max_tokens, sequential=q <= args.sequential_max_q)
             rows.append(row)
             write_result(args.out, payload)  # after every row, so a long run stopped early keeps what it measured

@@ -127,7 +127,27 @@ def common_args(parser: argparse.ArgumentParser, default_out: Path) -> argparse.
     parser.add_argument("--model", help="model registry entry (default: the registry's default)")
     parser.add_argument("--out", type=Path, default=default_out)
     parser.add_argument("--quiet", action="store_true")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the rows already in --out that were measured with the same settings, and run only the rest",
+    )
     return parser
+
+
+def earlier_rows(path: Path, settings: dict[str, Any], *, resume: bool) -> list[dict[str, Any]]:
+    """With `resume`, the rows of the result file at `path` if it was written with `settings`.
+
+    A long benchmark stopped part-way (or one that hit an error) goes on from where it stopped;
+    a file written with other settings is not mixed in, it is measured again.
+    """
+    if not resume or not path.exists():
+        return []
+    payload = json.loads(path.read_text())
+    if any(payload.get(key) != value for key, value in settings.items()):
+        print(f"{path}: written with other settings; measuring every row again", file=sys.stderr)
+        return []
+    return list(payload.get("rows", []))
 
 
 def parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
