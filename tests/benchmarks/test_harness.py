@@ -1,7 +1,14 @@
 import asyncio
+import json
 
 from benchmarks.datasets import generate
-from benchmarks.harness import RecordingClient, SequentialClient, replay_as_one_batch, wilson_interval
+from benchmarks.harness import (
+    RecordingClient,
+    SequentialClient,
+    earlier_rows,
+    replay_as_one_batch,
+    wilson_interval,
+)
 from engine import Prompt, Sampling, ScriptedClient
 
 
@@ -35,3 +42,12 @@ def test_recording_client_replays_requests_with_forced_lengths_in_one_call():
     replay = inner.calls[-1]
     assert len(replay.prompts) == 2
     assert [(s.min_tokens, s.max_tokens) for s in replay.samplings] == [(3, 3), (1, 1)]
+
+
+def test_resume_keeps_rows_only_from_a_file_written_with_the_same_settings(tmp_path):
+    path = tmp_path / "r.json"
+    assert earlier_rows(path, {"seed": 0}, resume=True) == []  # no file yet
+    path.write_text(json.dumps({"seed": 0, "max_tokens": 64, "rows": [{"strategy": "plain"}]}))
+    assert earlier_rows(path, {"seed": 0, "max_tokens": 64}, resume=True) == [{"strategy": "plain"}]
+    assert earlier_rows(path, {"seed": 0, "max_tokens": 96}, resume=True) == []
+    assert earlier_rows(path, {"seed": 0, "max_tokens": 64}, resume=False) == []
