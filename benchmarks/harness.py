@@ -164,10 +164,16 @@ def main_on_engine(
 ) -> int:
     """A benchmark's `main`: start the engine, `await run(client, args)`, shut down."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    from engine import VLLMClient
+    from engine import OptivllmError, VLLMClient
 
-    with VLLMClient(args.model) as client:
-        asyncio.run(run(client, args))
+    try:
+        with VLLMClient(args.model) as client:
+            asyncio.run(run(client, args))
+    except OptivllmError as err:
+        print(f"error: {type(err).__name__}: {err}", file=sys.stderr)
+        if args.out.exists():
+            print(f"rows measured so far are in {args.out}; add --resume to go on from there", file=sys.stderr)
+        return 1
     print(f"wrote {args.out}")
     return 0
 
