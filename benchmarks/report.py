@@ -48,8 +48,8 @@ def throughput_section(payload: dict[str, Any], plots: list[str]) -> str:
             f"{b['completion_tokens_per_s']} | {b['engine_requests']} | {b['cache_hit_rate']:.0%} |"
         )
     lines.append("")
-    lines.extend(_target_lines(rows))
-    lines.extend(_scaling_lines(rows))
+    notes = _target_lines(rows) + _scaling_lines(rows)
+    lines.extend([*notes, ""] if notes else [])
     lines.extend(f"![{p}]({p})" for p in plots)
     return "\n".join(lines)
 
@@ -64,7 +64,7 @@ def _scaling_lines(rows: list[dict[str, Any]]) -> list[str]:
         base = mine[0]["batched"]["questions_per_s"] or 1e-9
         steps = ", ".join(f"Q={r['q']} {r['batched']['questions_per_s'] / base:.2f}x" for r in mine[1:])
         out.append(f"- {s} scaling, batched questions/s relative to Q={mine[0]['q']}: {steps}")
-    return [*out, ""] if out else []
+    return out
 
 
 TARGET_Q = 16
@@ -87,7 +87,7 @@ def _target_lines(rows: list[dict[str, Any]]) -> list[str]:
         out.append(
             f"- {r['strategy']} at Q={TARGET_Q}: efficiency {r['efficiency']} (target ≥ {TARGET_EFFICIENCY}): {met}"
         )
-    return [*out, ""] if out else []
+    return out
 
 
 def prefix_section(payload: dict[str, Any]) -> str:
@@ -114,6 +114,11 @@ def prefix_section(payload: dict[str, Any]) -> str:
     )
 
 
+def _baseline_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Accuracy rows with the plain model (the baseline) first, the strategies after it in order."""
+    return sorted(rows, key=lambda r: r["strategy"] != "plain")
+
+
 def accuracy_section(payload: dict[str, Any]) -> str:
     lines = [
         "### Accuracy (`bench_accuracy.py`)",
@@ -124,7 +129,7 @@ def accuracy_section(payload: dict[str, Any]) -> str:
         "| strategy | accuracy | 95% CI | completion tokens / question | requests / question | wall s |",
         "|---|---|---|---|---|---|",
     ]
-    for r in payload["rows"]:
+    for r in _baseline_first(payload["rows"]):
         lines.append(
             f"| {r['strategy']} | {r['accuracy']:.1%} ({r['correct']}/{r['n']}) | {r['ci95'][0]:.1%}–{r['ci95'][1]:.1%} | "
             f"{r['completion_tokens_per_question']} | {r['engine_requests_per_question']} | {r['wall_s']} |"
@@ -250,8 +255,8 @@ def plot_accuracy(payload: dict[str, Any], plots: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = payload["rows"]
-    fig, ax = plt.subplots(figsize=(max(5, len(rows) * 1.1), 4))
+    rows = _baseline_first(payload["rows"])
+    fig, ax = plt.subplots(figsize=(max(5, len(rows) * 0.6), 4.5))
     acc = [r["accuracy"] for r in rows]
     err = [
         [a - r["ci95"][0] for a, r in zip(acc, rows, strict=True)],
