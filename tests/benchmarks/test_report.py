@@ -45,6 +45,11 @@ def test_targets_at_q16_are_judged_from_the_result_rows():
     assert report._target_lines([_row(4, 10.0, 9.0, 40.0)]) == []
 
 
+def test_accuracy_table_lists_the_plain_baseline_first():
+    rows = [{"strategy": s} for s in ("mars", "plain", "best_of_n")]
+    assert [r["strategy"] for r in report._baseline_first(rows)] == ["plain", "mars", "best_of_n"]
+
+
 def test_build_writes_plots_and_tables_for_every_result_file(tmp_path: Path):
     rows = [_row(1, 5.0, 3.0, 8.0), _row(4, 10.0, 9.0, 40.0), _row(16, 30.0, 27.0, 100.0)]
     (tmp_path / "throughput.json").write_text(json.dumps(_throughput(rows)))
