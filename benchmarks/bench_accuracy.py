@@ -24,13 +24,12 @@ from benchmarks.bench_throughput import bench_config
 from benchmarks.datasets import generate
 from benchmarks.harness import (
     RESULTS,
+    ResultFile,
     common_args,
     describe_engine,
-    earlier_rows,
     main_on_engine,
     parse,
     wilson_interval,
-    write_result,
 )
 from engine import ModelClient, Usage
 from strategies import get_optimizer, run_batch, strategy_names
@@ -78,26 +77,20 @@ async def run(client: ModelClient, args: argparse.Namespace) -> dict[str, Any]:
         "seed": SEED,
         "max_tokens": args.max_tokens,
     }
-    rows = earlier_rows(args.out, settings, resume=args.resume)
-    done = {r["strategy"] for r in rows}
-    payload = {
-        **settings,
-        "rows": rows,
-        "command": "python benchmarks/bench_accuracy.py " + " ".join(args.argv),
-    }
+    result = ResultFile(args, settings, "bench_accuracy.py")
+    done = {r["strategy"] for r in result.rows}
     for strategy in strategies:
         if strategy in done:
             continue
         row = await evaluate(client, strategy, args.n, args.max_tokens, args.concurrency)
-        rows.append(row)
-        write_result(args.out, payload)  # after every strategy, so a run stopped early keeps what it measured
+        result.add(row)
         if not args.quiet:
             print(
                 f"{strategy:<18} accuracy {row['accuracy']:.1%} [{row['ci95'][0]:.1%}, {row['ci95'][1]:.1%}]  "
                 f"{row['completion_tokens_per_question']:>7.1f} tok/q  {row['engine_requests_per_question']:>5.1f} req/q",
                 flush=True,
             )
-    return payload
+    return result.payload
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

@@ -30,14 +30,13 @@ from benchmarks.datasets import generate
 from benchmarks.harness import (
     RESULTS,
     RecordingClient,
+    ResultFile,
     SequentialClient,
     common_args,
     describe_engine,
-    earlier_rows,
     main_on_engine,
     parse,
     replay_as_one_batch,
-    write_result,
 )
 from engine import ModelClient, Usage
 from strategies import BatchItem, build_config, get_optimizer, run_batch, strategy_names
@@ -123,26 +122,24 @@ async def run(client: ModelClient, args: argparse.Namespace) -> dict[str, Any]:
     """Every (strategy, Q) row of the benchmark on `client`; writes and returns the payload."""
     strategies = strategy_names() if args.strategies == "all" else args.strategies.split(",")
     qs = [int(x) for x in args.q.split(",")]
-    engine = describe_engine(client)
-    settings = {"benchmark": "throughput", "engine": engine, "seed": SEED, "max_tokens": args.max_tokens}
-    rows = earlier_rows(args.out, settings, resume=args.resume)
-    done = {(r["strategy"], r["q"]) for r in rows}
-    payload = {
-        **settings,
-        "qs": sorted({*qs, *(q for _, q in done)}),
-        "rows": rows,
-        "command": "python benchmarks/bench_throughput.py " + " ".join(args.argv),
+    settings = {
+        "benchmark": "throughput",
+        "engine": describe_engine(client),
+        "seed": SEED,
+        "max_tokens": args.max_tokens,
     }
+    result = ResultFile(args, settings, "bench_throughput.py")
+    done = {(r["strategy"], r["q"]) for r in result.rows}
+    result.payload["qs"] = sorted({*qs, *(q for _, q in done)})
     for strategy in strategies:
         for q in qs:
             if (strategy, q) in done:
                 continue
             row = await measure(client, strategy, q, max_tokens=args.max_tokens, sequential=q <= args.sequential_max_q)
-            rows.append(row)
-            write_result(args.out, payload)  # after every row, so a long run stopped early keeps what it measured
+            result.add(row)
             if not args.quiet:
                 print(_line(row), flush=True)
-    return payload
+    return result.payload
 
 
 def _line(row: dict[str, Any]) -> str:

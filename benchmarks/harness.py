@@ -150,6 +150,35 @@ def earlier_rows(path: Path, settings: dict[str, Any], *, resume: bool) -> list[
     return list(payload.get("rows", []))
 
 
+class ResultFile:
+    """A benchmark's result file, filled row by row: written after every row, resumable.
+
+    With `--resume`, the rows of an earlier file written with the same `settings` are kept
+    (see `earlier_rows`); `payload` is what goes to disk.
+
+    Example:
+        >>> result = ResultFile(args, {"benchmark": "accuracy", "seed": 1}, "bench_accuracy.py")  # doctest: +SKIP
+        >>> result.add({"strategy": "plain", "accuracy": 0.1})  # doctest: +SKIP
+    """
+
+    def __init__(self, args: argparse.Namespace, settings: dict[str, Any], script: str) -> None:
+        self.path: Path = args.out
+        self.payload: dict[str, Any] = {
+            **settings,
+            "rows": earlier_rows(args.out, settings, resume=args.resume),
+            "command": f"python benchmarks/{script} " + " ".join(args.argv),
+        }
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        return self.payload["rows"]
+
+    def add(self, row: dict[str, Any]) -> None:
+        """Append `row` and rewrite the file, so a run stopped early keeps what it measured."""
+        self.rows.append(row)
+        write_result(self.path, self.payload)
+
+
 def parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
     """Parse `argv`, keeping it for the result file's `command` field."""
     args = parser.parse_args(argv)
