@@ -7,6 +7,7 @@ Example:
     >>> client = ScriptedClient(lambda prompt, sampling: "4")
 """
 
+from engine._environment import engine_environment
 from engine.client import ModelClient, pair_requests
 from engine.embedded import cache_dir, ensure_embedded_model
 from engine.errors import (
@@ -21,6 +22,7 @@ from engine.errors import (
     RequestAbortedError,
     StrategyError,
 )
+from engine.hardware import CpuInfo, DtypeChoice, cpu_info, resolve_dtype
 from engine.registry import (
     ModelEntry,
     ModelRegistry,
@@ -53,6 +55,8 @@ __all__ = [
     "Completion",
     "ConfigError",
     "ContextLengthError",
+    "CpuInfo",
+    "DtypeChoice",
     "EngineDeadError",
     "EngineStartError",
     "FinishReason",
@@ -80,9 +84,12 @@ __all__ = [
     "UsageLedger",
     "VLLMClient",
     "cache_dir",
+    "cpu_info",
+    "engine_environment",
     "ensure_embedded_model",
     "load_registry",
     "pair_requests",
     "parse_registry",
+    "resolve_dtype",
     "resolve_model_source",
 ]

@@ -1,7 +1,8 @@
 """Process environment the engine needs, set once before vLLM is imported.
 
 - No model hub at run time: `HF_HUB_OFFLINE=1`, `TRANSFORMERS_OFFLINE=1`.
-- On CPU, a modest KV cache (`VLLM_CPU_KVCACHE_SPACE`, GiB) unless the user set one.
+- On CPU, a modest KV cache (`VLLM_CPU_KVCACHE_SPACE`, GiB) unless the user set one, and
+  vLLM's thread variables chosen for the machine (`engine.hardware.cpu_thread_settings`).
 - vLLM's own INFO logging is turned down to WARNING unless `VLLM_LOGGING_LEVEL` is set.
 - Two installation faults are caught with a message that says how to fix them: CUDA builds of
   torchvision/torchaudio/torchcodec next to a CPU torch (they break `import transformers`), and
@@ -13,19 +14,36 @@ from __future__ import annotations
 import importlib.util
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.errors import EngineStartError
+from engine.hardware import cpu_info, cpu_thread_settings
+
+if TYPE_CHECKING:
+    from engine.registry import ModelEntry
 
 _CUDA_ONLY_COMPANIONS = ("torchvision", "torchaudio", "torchcodec")
 
 
-def prepare_environment(*, kv_cache_gib: float) -> None:
-    """Set the engine's environment variables (only those the user has not set)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+def engine_environment(entry: ModelEntry) -> dict[str, str]:
+    """The environment variables an engine for `entry` runs with (a user's own win).
+
+    A vLLM server started for a comparison gets the same ones, so both run alike.
+    """
+    env = {
+        "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1"),
+        "TRANSFORMERS_OFFLINE": os.environ.get("TRANSFORMERS_OFFLINE", "1"),
+        "TOKENIZERS_PARALLELISM": os.environ.get("TOKENIZERS_PARALLELISM", "false"),
+        "VLLM_CPU_KVCACHE_SPACE": os.environ.get("VLLM_CPU_KVCACHE_SPACE", f"{entry.cpu_kvcache_space_gib:g}"),
+    }
+    env.update(cpu_thread_settings(cpu_info(), reserved=entry.cpu_reserved_cores, bind=entry.cpu_threads_bind))
+    return env
+
+
+def prepare_environment(entry: ModelEntry) -> None:
+    """Set the engine's environment variables for `entry` before vLLM starts."""
+    os.environ.update(engine_environment(entry))
     os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", f"{kv_cache_gib:g}")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     check_torch_companions()
     check_kernels_not_shadowing()
 

@@ -51,7 +51,11 @@ class ModelEntry(BaseModel):
     name: str = Field(description="The entry's name, from its table key.")
     source: str = Field(description="`embedded:NAME`, a local folder, or a cached hub id.")
     description: str = Field("", description="One line shown by `optivllm models`.")
-    dtype: Literal["auto", "bfloat16", "float16", "float32"] = Field("auto", description="Weight and activation dtype.")
+    dtype: Literal["auto", "bfloat16", "float16", "float32"] = Field(
+        "auto",
+        description="Weight and activation dtype. auto: on CPU bfloat16 where the CPU has native bf16, "
+        "else float32; on GPU the model's own (see engine.hardware).",
+    )
     max_model_len: int | None = Field(None, ge=16, description="Context window in tokens; None takes the model's own.")
     tensor_parallel_size: int = Field(1, ge=1, description="GPUs to shard the model over.")
     gpu_memory_utilization: float = Field(
@@ -59,6 +63,17 @@ class ModelEntry(BaseModel):
     )
     cpu_kvcache_space_gib: float = Field(
         2.0, gt=0.0, description="KV cache size on CPU in GiB (sets VLLM_CPU_KVCACHE_SPACE)."
+    )
+    cpu_reserved_cores: int | None = Field(
+        None,
+        ge=0,
+        description="Cores vLLM keeps free of its CPU worker (VLLM_CPU_NUM_OF_RESERVED_CPU); None: 0 on "
+        "machines of up to 4 cores, vLLM's own choice above. The environment variable wins.",
+    )
+    cpu_threads_bind: str | None = Field(
+        None,
+        description="vLLM's CPU thread binding (VLLM_CPU_OMP_THREADS_BIND: auto, nobind or core ids such "
+        "as 0-3); None: vLLM's auto. The environment variable wins.",
     )
     enable_prefix_caching: bool = Field(True, description="Reuse KV blocks of shared prefixes.")
     engine: dict[str, Any] = Field(

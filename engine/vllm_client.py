@@ -36,6 +36,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from engine._environment import prepare_environment
+from engine._reaper import Reaper, is_engine_process
 from engine.client import SamplingArg, TagArg, pair_requests
 from engine.errors import (
     ClientError,
@@ -45,6 +46,7 @@ from engine.errors import (
     EngineStartError,
     RequestAbortedError,
 )
+from engine.hardware import cpu_info, resolve_dtype
 from engine.registry import ModelEntry, ModelRegistry, load_registry, resolve_model_source
 from engine.types import (
     Completed,
@@ -89,7 +91,14 @@ class VLLMClient:
             self.entry = (registry or load_registry()).get(model)
         self._ledger = UsageLedger()
         self._closed = False
-        self._engine: AsyncLLM = _start_engine(self.entry, engine_overrides)
+        # the engine's processes end with this one, whatever ends it (see engine._reaper)
+        self._reaper = Reaper.start()
+        try:
+            self._engine: AsyncLLM = _start_engine(self.entry, engine_overrides)
+        except BaseException:
+            self._reaper.close()
+            raise
+        self._reaper.engine_started()
         self._tokenizer = self._engine.get_tokenizer()
         self._max_model_len: int = self._engine.model_config.max_model_len
         self.default_sampling = self.entry.sampling.to_sampling()
@@ -196,13 +205,29 @@ class VLLMClient:
         await self._engine.reset_prefix_cache()
 
     def close(self) -> None:
-        """Shut the engine down and reap its processes; safe to call twice."""
+        """Shut the engine down; returns once none of its processes is left. Safe to call twice."""
         if self._closed:
             return
         self._closed = True
-        self._engine.shutdown()
-        # AsyncLLM.__del__ shuts down again; let that happen now, not at interpreter teardown
-        del self._engine
+        try:
+            self._engine.shutdown()
+            # AsyncLLM.__del__ shuts down again; let that happen now, not at interpreter teardown
+            del self._engine
+        finally:
+            self._reaper.close()
+
+    @property
+    def engine_pids(self) -> list[int]:
+        """Process ids of the engine processes (engine cores, workers) this process runs now.
+
+        Every client's: a process with two clients lists both engines' processes.
+        """
+        import psutil
+
+        if self._closed:
+            return []
+        me, watchdog = psutil.Process(), self._reaper.pid
+        return sorted(p.pid for p in me.children(recursive=True) if p.pid != watchdog and is_engine_process(p))
 
     async def __aenter__(self) -> VLLMClient:
         return self
@@ -371,7 +396,7 @@ def engine_kwargs(entry: ModelEntry, source: str, overrides: dict[str, Any], *, 
 
     kwargs: dict[str, Any] = {
         "model": source,
-        "dtype": entry.dtype,
+        "dtype": resolve_dtype(entry.dtype, on_cpu=on_cpu).dtype,
         "max_model_len": entry.max_model_len,
         "tensor_parallel_size": entry.tensor_parallel_size,
         "enable_prefix_caching": entry.enable_prefix_caching,
@@ -399,14 +424,21 @@ def engine_kwargs(entry: ModelEntry, source: str, overrides: dict[str, Any], *, 
 
 
 def _start_engine(entry: ModelEntry, overrides: dict[str, Any]) -> AsyncLLM:
-    prepare_environment(kv_cache_gib=entry.cpu_kvcache_space_gib)
+    prepare_environment(entry)
     source = resolve_model_source(entry)
     from vllm import AsyncEngineArgs
     from vllm.platforms import current_platform
     from vllm.v1.engine.async_llm import AsyncLLM
 
     kwargs = engine_kwargs(entry, source, overrides, on_cpu=current_platform.is_cpu())
-    logger.info("starting vLLM %s for model %s (%s)", _vllm_version(), entry.name, source)
+    logger.info(
+        "starting vLLM %s for model %s (%s), dtype %s, on %s",
+        _vllm_version(),
+        entry.name,
+        source,
+        kwargs["dtype"],
+        "CPU " + cpu_info().describe() if current_platform.is_cpu() else "GPU",
+    )
     try:
         return AsyncLLM.from_engine_args(AsyncEngineArgs(**kwargs))
     except Exception as err:
