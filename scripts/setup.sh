@@ -42,5 +42,11 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
-# Convert the embedded default model once (a no-op when it is already in the cache).
-HF_HUB_OFFLINE=1 "$VENV/bin/python" -c "from engine import ensure_embedded_model; print('setup: default model at', ensure_embedded_model('smollm2'))"
+# Convert the embedded default model once (a no-op when it is already in the cache); the
+# conversion's progress bars and warnings go to the log.
+if ! model=$(HF_HUB_OFFLINE=1 "$VENV/bin/python" -c "from engine import ensure_embedded_model; print(ensure_embedded_model('smollm2'))" 2>>"$log" | tail -n 1); then
+  echo "setup: converting the default model failed; the end of $log:" >&2
+  tail -n 40 "$log" >&2
+  exit 1
+fi
+echo "setup: default model at $model"

@@ -13,7 +13,6 @@ re-running the same command picks up where it stopped.
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine import ModelClient, ModelEntry, Usage
+from strategies._console import console
 from strategies.base import StrategyConfig, get_optimizer
 from strategies.batch import DEFAULT_CONCURRENCY, BatchItem, BatchResult, run_batch
 from strategies.runfile import (
@@ -157,7 +157,7 @@ def _first_lines(
 
 
 def _note(message: str) -> None:
-    print(message, file=sys.stderr)
+    console().note(message)
 
 
 class _Progress:
@@ -166,9 +166,8 @@ class _Progress:
     def __init__(self, total: int, *, quiet: bool) -> None:
         from tqdm import tqdm
 
-        self._bar = tqdm(
-            total=total, unit="q", disable=quiet or not sys.stderr.isatty(), dynamic_ncols=True, file=sys.stderr
-        )
+        err = console().err
+        self._bar = tqdm(total=total, unit="q", disable=quiet or not err.isatty(), dynamic_ncols=True, file=err)
         self._usage = Usage()
         self._start = time.perf_counter()
         self._failed = 0
@@ -200,7 +199,8 @@ def print_summary(s: RunSummary, output: Path) -> None:
         f" completion {s.completion_tokens}; {s.engine_requests} engine requests\n"
         f"this run: {s.run_items} items in {s.wall_s:.1f} s, {s.questions_per_s:.3f} questions/s,"
         f" {s.completion_tokens_per_s:.1f} completion tokens/s\n"
-        f"results: {output}   summary: {summary_path(output)}"
+        f"results: {output}   summary: {summary_path(output)}",
+        file=console().out,
     )
 
 

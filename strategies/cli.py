@@ -7,6 +7,9 @@
 
 Everything a user can get wrong (a model, strategy or config key that does not exist, a missing
 input file) is checked before the engine starts, and reported with the valid choices.
+`run` and `ask` print optivllm's own lines only: what vLLM and its processes write goes to an
+engine log (next to the output for `run`, in the cache folder for `ask`), whose path is printed
+once; `-v` shows it on the terminal instead. A failed engine start shows the log's last lines.
 Exit codes: 0 success, 1 some items failed, 2 bad usage or configuration, 130 interrupted.
 """
 
@@ -19,10 +22,24 @@ import os
 import signal
 import sys
 import tomllib
+import traceback
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
-from engine import ConfigError, ModelEntry, ModelRegistry, OptivllmError, load_registry
+from engine import (
+    ConfigError,
+    EngineDeadError,
+    EngineStartError,
+    ModelEntry,
+    ModelRegistry,
+    OptivllmError,
+    cache_dir,
+    cpu_info,
+    load_registry,
+    resolve_dtype,
+)
+from strategies._console import Console, console, engine_output_to
 from strategies.base import StrategyConfig, build_config, get_optimizer, list_optimizers
 
 EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -31,21 +48,57 @@ EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `optivllm` console script."""
     args = _parser().parse_args(argv)
-    # vLLM's warnings about CPU tuning are noise for a command-line user; -v shows them
-    os.environ.setdefault("VLLM_LOGGING_LEVEL", "DEBUG" if args.verbose else "ERROR")
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    os.environ.setdefault("VLLM_LOGGING_LEVEL", "INFO")
     signal.signal(signal.SIGTERM, _stop_gracefully)  # like Ctrl-C: finish writes, shut the engine down
+    log = None if args.verbose else _engine_log(args)
+    with engine_output_to(log) if log else nullcontext(console()) as con:
+        _configure_logging(con, verbose=args.verbose)
+        if log:
+            con.note(f"optivllm: engine output goes to {log} (-v shows it here)")
+        return _run_command(args, con)
+
+
+def _run_command(args: argparse.Namespace, con: Console) -> int:
     try:
         return int(args.command(args))
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        con.note("interrupted")
         return EXIT_INTERRUPTED
     except (ConfigError, OptivllmError) as err:
-        print(f"optivllm: error: {err}", file=sys.stderr)
+        con.note(f"optivllm: error: {err}")
+        if isinstance(err, (EngineStartError, EngineDeadError)) and con.log_tail():
+            con.note(f"the engine log {con.log} ends with:\n{con.log_tail()}")
         return EXIT_USAGE if isinstance(err, (ConfigError, ValueError)) else EXIT_FAILURES
+    except Exception:
+        con.note("optivllm: unexpected error (please report it):\n" + traceback.format_exc().rstrip())
+        if con.log_tail():
+            con.note(f"the engine log {con.log} ends with:\n{con.log_tail()}")
+        return EXIT_FAILURES
+
+
+def _engine_log(args: argparse.Namespace) -> Path | None:
+    """Where the engine's output goes for commands that start one (None: no engine)."""
+    if args.command is cmd_run:
+        output: Path = args.output
+        return output.with_name(output.stem + ".engine.log")
+    if args.command is cmd_ask:
+        return cache_dir() / "logs" / "ask.engine.log"
+    return None
+
+
+def _configure_logging(con: Console, *, verbose: bool) -> None:
+    """optivllm's own warnings (debug lines with -v) on the console; everything else to stderr.
+
+    With an engine log, stderr is that log; vLLM configures its own loggers itself.
+    """
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", force=True)
+    ours = logging.StreamHandler(con.err)
+    ours.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    for name in ("engine", "kernels", "strategies", "benchmarks"):
+        logger = logging.getLogger(name)
+        logger.handlers = [ours]
+        logger.propagate = False
+        logger.setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 def _stop_gracefully(signum: int, frame: object) -> None:
@@ -102,14 +155,25 @@ def _add_engine_args(p: argparse.ArgumentParser, *, default_strategy: str) -> No
 
 
 def cmd_models(args: argparse.Namespace) -> int:
+    from engine.hardware import cpu_thread_settings, on_cpu_device
+
     registry = load_registry(args.models)
+    on_cpu = on_cpu_device()
+    cpu = cpu_info()
     print(f"models from {registry.path}")
+    print(f"device: {'CPU ' + cpu.describe() if on_cpu else 'GPU'}")
     for name, entry in registry.models.items():
         mark = "*" if name == registry.default else " "
         ctx = entry.max_model_len or "model's own"
         print(f"{mark} {name:<26} {entry.source:<40} ctx={ctx} tp={entry.tensor_parallel_size}")
         if entry.description:
             print(f"    {entry.description}")
+        choice = resolve_dtype(entry.dtype, on_cpu=on_cpu, cpu=cpu)
+        print(f"    dtype {choice.dtype}: {choice.reason}")
+        if on_cpu:
+            threads = cpu_thread_settings(cpu, reserved=entry.cpu_reserved_cores, bind=entry.cpu_threads_bind)
+            shown = " ".join(f"{k}={v}" for k, v in threads.items()) or "vLLM's defaults"
+            print(f"    CPU threads: {shown}")
     return EXIT_OK
 
 
@@ -132,21 +196,22 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     solution = asyncio.run(ask())
     meta = solution.metadata
-    print(solution.reasoning.strip())
-    print()
-    print(f"answer: {solution.answer or '(none found)'}")
-    print(f"strategy: {meta.strategy}   selected by: {meta.selection_rule}   verified: {solution.is_verified}")
-    print(
+    lines = [
+        solution.reasoning.strip(),
+        "",
+        f"answer: {solution.answer or '(none found)'}",
+        f"strategy: {meta.strategy}   selected by: {meta.selection_rule}   verified: {solution.is_verified}",
         f"tokens: prompt {meta.usage.prompt_tokens} (cached {meta.usage.cached_tokens}), "
         f"completion {meta.usage.completion_tokens}; {meta.engine_requests} engine requests "
-        f"in {meta.engine_calls} batched calls; {meta.wall_s:.1f} s"
-    )
+        f"in {meta.engine_calls} batched calls; {meta.wall_s:.1f} s",
+    ]
     if len(meta.usage_by_phase) > 1:
-        for phase, u in meta.usage_by_phase.items():
-            print(
-                f"  {phase:<14} requests {u.requests:>3}  prompt {u.prompt_tokens:>6}  "
-                f"cached {u.cached_tokens:>6} ({u.cache_hit_rate:.0%})  completion {u.completion_tokens:>6}"
-            )
+        lines += [
+            f"  {phase:<14} requests {u.requests:>3}  prompt {u.prompt_tokens:>6}  "
+            f"cached {u.cached_tokens:>6} ({u.cache_hit_rate:.0%})  completion {u.completion_tokens:>6}"
+            for phase, u in meta.usage_by_phase.items()
+        ]
+    print("\n".join(lines), file=console().out)
     return EXIT_OK
 
 

@@ -1,16 +1,14 @@
-"""Engine processes end with their owner: `close()` returns with none of them left, and
-within 10 s of a SIGKILL of the process holding a `VLLMClient` none of them is left either.
+"""`VLLMClient.close()` returns with none of its engine's processes left.
 
-The holder is a separate Python process (the session's own engine cannot be SIGKILLed from
-inside the test session). It starts a client, closes it, starts another and waits; it
-reports each engine's process ids on a pipe.
+The holder is a separate Python process (the session's own engine stays up for the other
+tests): it starts a client, reports its engine's process ids on a pipe, closes it and says
+so. A SIGKILLed owner is tested on `optivllm run` itself (test_cli_engine.py).
 """
 
 from __future__ import annotations
 
 import os
 import select
-import signal
 import subprocess
 import sys
 import time
@@ -32,8 +30,6 @@ if __name__ == "__main__":
     os.write(report, (" ".join(map(str, first.engine_pids)) + "\\n").encode())
     first.close()
     os.write(report, b"closed\\n")
-    second = VLLMClient(max_num_seqs=4)
-    os.write(report, (" ".join(map(str, second.engine_pids)) + "\\n").encode())
     time.sleep(600)
 """
 
@@ -98,14 +94,3 @@ def test_close_returns_with_no_engine_process_left(holder: Holder):
     pids = _pids(holder.line())
     assert holder.line() == "closed"
     assert _alive(pids) == []
-
-
-def test_sigkilled_owner_leaves_no_engine_process(holder: Holder):
-    pids = _pids(holder.line())
-    assert set(pids) <= {c.pid for c in psutil.Process(holder.process.pid).children(recursive=True)}
-    holder.process.send_signal(signal.SIGKILL)
-    holder.process.wait()
-    deadline = time.monotonic() + 10.0
-    while _alive(pids) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert _alive(pids) == [], "engine processes outlived their SIGKILLed owner by 10 s"

@@ -1,0 +1,85 @@
+"""The command line's own output, kept apart from the engine's.
+
+vLLM, its spawned worker processes, transformers and the C++ kernels all write to the
+process's stdout and stderr file descriptors: shard-loading bars, NUMA and Triton warnings,
+FutureWarnings. A user running `optivllm run` wants optivllm's lines and its progress bar.
+`engine_output_to(log)` points file descriptors 1 and 2 (inherited by every process the
+engine spawns) at a log file, and hands back a `Console` whose streams are the terminal
+the command started with. Command-line code writes through `console()`; library code never
+writes at all.
+
+Example:
+    >>> console().out is sys.stdout
+    True
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+
+@dataclass(frozen=True)
+class Console:
+    """Where the command's own lines go; `log` is where everything else went (None: nowhere else)."""
+
+    out: TextIO
+    err: TextIO
+    log: Path | None = None
+
+    def note(self, message: str) -> None:
+        """One line for the user on stderr (progress, resumes, where files are)."""
+        print(message, file=self.err, flush=True)
+
+    def log_tail(self, lines: int = 20) -> str:
+        """The last lines of the engine log: the real cause of a failed start is there."""
+        if self.log is None or not self.log.exists():
+            return ""
+        with self.log.open("rb") as f:
+            f.seek(max(0, self.log.stat().st_size - 64_000))
+            tail = f.read().decode(errors="replace").splitlines()[-lines:]
+        return "\n".join(tail)
+
+
+_active: Console | None = None
+
+
+def console() -> Console:
+    """The console of the running command (the process's own streams outside one)."""
+    return _active or Console(sys.stdout, sys.stderr)
+
+
+@contextmanager
+def engine_output_to(log: Path) -> Iterator[Console]:
+    """Send file descriptors 1 and 2 to `log` while the block runs; the console keeps the terminal."""
+    global _active
+    log.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    terminal = Console(
+        out=os.fdopen(os.dup(saved[0]), "w", buffering=1),
+        err=os.fdopen(os.dup(saved[1]), "w", buffering=1),
+        log=log,
+    )
+    with log.open("ab") as sink:
+        os.dup2(sink.fileno(), 1)
+        os.dup2(sink.fileno(), 2)
+    previous, _active = _active, terminal
+    try:
+        yield terminal
+    finally:
+        _active = previous
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved:
+            os.close(fd)
+        terminal.out.close()
+        terminal.err.close()
