@@ -10,7 +10,7 @@ Token confidence is minus the mean log-prob of a position's top-k candidates
 - online: 1) warm-up: W traces in one request; their confidences set the threshold at the
   `100 * (1 - keep_share)`-th percentile; 2) the other N - W traces stream concurrently,
   all in flight together, each aborted in the engine as soon as its latest window's mean
-  confidence drops below the threshold; 3) confidence-weighted vote over the warm-up traces
+  confidence drops below the threshold (or a fixed `threshold`); 3) confidence-weighted vote over the warm-up traces
   at or above the threshold and the online traces that finished.
 
 Tokens saved (online, in `metadata.details`) are an estimate against generating every
@@ -83,6 +83,11 @@ class DeepConfConfig(StrategyConfig):
         description="Offline: share of traces kept for the vote (the most confident). Online: "
         "the threshold keeps this share of the warm-up traces (0.1 is DeepConf-low, 0.9 "
         "DeepConf-high).",
+    )
+    threshold: float | None = Field(
+        default=None,
+        description="Online only: a fixed confidence threshold instead of the warm-up traces' percentile "
+        "(as DeepConf's own code allows); a window below it aborts the trace.",
     )
     window: int = Field(default=16, ge=1, le=4096, description="Tokens per sliding window of the group confidence.")
     top_logprobs: int = Field(
@@ -220,7 +225,11 @@ class DeepConf(Pipeline[DeepConfConfig]):
         # 1) warm-up traces in one request set the threshold
         warm = await run.generate("warmup", [prompt], self._sampling(cfg.warmup_traces))
         warmup = [self._finished(i, c) for i, c in enumerate(warm)]
-        threshold = confidence_threshold([t.confidence for t in warmup], cfg.keep_share)
+        threshold = (
+            cfg.threshold
+            if cfg.threshold is not None
+            else confidence_threshold([t.confidence for t in warmup], cfg.keep_share)
+        )
         # 2) the rest stream concurrently; each stops when its window falls below the threshold
         rest = range(cfg.warmup_traces, cfg.traces)
         async with run.progress.phase("online", requests=len(rest)), asyncio.TaskGroup() as group:

@@ -52,18 +52,19 @@ async def test_cot_decoding_branches_on_k_distinct_first_tokens(fresh_stats: VLL
     assert solution.reasoning.startswith(firsts[solution.metadata.details["chosen_path"]])
 
 
-async def test_deepconf_online_aborts_weak_traces_and_spends_fewer_tokens_than_offline(
+async def test_deepconf_online_aborts_traces_below_the_threshold_and_spends_fewer_tokens_than_offline(
     engine_client: VLLMClient,
 ):
-    common = {"traces": 6, "window": 8, "top_logprobs": 5, "max_tokens": 96, "seed": 0}
+    common = {"traces": 6, "window": 1, "top_logprobs": 5, "max_tokens": 96, "seed": 0}
     offline = await DeepConf(DeepConfConfig(mode="offline", **common)).optimize(LONG_ANSWER, engine_client)
-    # keep_share 0.05: the threshold sits near the most confident warm-up trace
-    online = await DeepConf(DeepConfConfig(mode="online", warmup_traces=2, keep_share=0.05, **common)).optimize(
+    # a threshold above any token confidence: every streamed trace falls below it at its first window
+    online = await DeepConf(DeepConfConfig(mode="online", warmup_traces=2, threshold=1e9, **common)).optimize(
         LONG_ANSWER, engine_client
     )
     details = online.metadata.details
-    assert details["aborted_traces"] >= 1 and details["tokens_saved_estimate"] > 0
-    assert online.metadata.usage_by_phase["online"].aborted_requests == details["aborted_traces"]
+    assert details["aborted_traces"] == 4 and details["threshold"] == 1e9
+    assert online.metadata.usage_by_phase["online"].aborted_requests == 4
+    assert all(t["aborted"] and t["tokens"] < 96 for t in details["traces"][2:])
     assert online.metadata.usage.completion_tokens < offline.metadata.usage.completion_tokens
     assert engine_client.pending_requests == 0
 
