@@ -132,12 +132,18 @@ async def verify_batch(
     *,
     sampling: Sampling,
     tag: str = "verification",
+    pass_offset: int = 0,
+    passes: int | None = None,
 ) -> list[list[Review]]:
-    """Every review of `assignments[k]` for `solutions[k]` in one `generate` call, in pass order."""
+    """Every review of `assignments[k]` for `solutions[k]` in one `generate` call, in pass order.
+
+    `pass_offset` and `passes` number the passes when a round goes out in several calls (the
+    assignments then hold the later passes only): pass `pass_offset + 1` of `passes`.
+    """
     if len(assignments) != len(solutions):
         raise ValueError(f"{len(solutions)} solutions but {len(assignments)} reviewer assignments")
     jobs = [
-        (k, solution, verifier, p + 1, len(verifiers))
+        (k, solution, verifier, pass_offset + p + 1, passes or len(verifiers))
         for k, (solution, verifiers) in enumerate(zip(solutions, assignments, strict=True))
         for p, verifier in enumerate(verifiers)
     ]

@@ -81,6 +81,20 @@ class MarsConfig(StrategyConfig):
         description="Most improvement iterations (revise, then re-verify); 0 skips improvement. "
         "Stops as soon as a solution is verified.",
     )
+    early_termination: bool = Field(
+        default=True,
+        description="Stop improving once `consensus_threshold` candidates give the same answer (as "
+        "optillm's MARS stops on consensus); the answer is then selected by the 'consensus' rule.",
+    )
+    consensus_threshold: int = Field(
+        default=2, ge=2, le=64, description="Candidates that must share the leading answer to stop early (>= 2)."
+    )
+    lazy_reviews: bool = Field(
+        default=True,
+        description="Within a verification round, ask for review pass p only when passes 1..p-1 said "
+        "CORRECT: after a negative review the round cannot verify the solution, so later passes "
+        "could not change the outcome. Off: every pass of the round in one call.",
+    )
     strategy_network: bool = Field(
         default=True,
         description="When improvement starts, extract each agent's approach in one sentence "

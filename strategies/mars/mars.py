@@ -9,14 +9,16 @@ Calls of a run with A agents, P = `verification_passes_required`, N = `rsa_popul
 
     phase              generate calls                         requests per call
     exploration        1                                      A
-    verification       1 per round                            P per solution reviewed
+    verification       1 per round (lazy_reviews: up to P)    P per solution reviewed (lazy: fewer)
     aggregation        rsa: rsa_loops; moe: 1; else 0         rsa: N; moe: 1
       + verification   1 round for the new aggregates         P x new aggregates
     strategy_network   1 when improvement starts (if on)      one per agent
     improvement        2 per iteration (revise + verify)      unverified pool; P x that
     selection          0, or 1 synthesis call                 1
 
-A default (full) run, A = 3, P = 2, RSA N = 3, T = 1: 4 calls and 18 requests when a solution is
+Improvement stops as soon as a solution is verified or, with `early_termination`, as soon as
+`consensus_threshold` candidates give the same answer (selection rule `consensus`).
+A default (full) run, A = 3, P = 2, RSA N = 3, T = 1, without lazy reviews: 4 calls and 18 requests when a solution is
 verified before improvement; each improvement iteration adds 2 calls and up to 18 requests
 (6 revisions, 12 reviews), the strategy network 1 call and 3 requests; at most 16 calls.
 
@@ -44,7 +46,7 @@ from strategies.mars.explore import explore
 from strategies.mars.improve import improve, with_revisions
 from strategies.mars.network import Approach, extract_approaches
 from strategies.mars.run import MarsRun
-from strategies.mars.select import SelectionRule, select
+from strategies.mars.select import SelectionRule, has_consensus, select
 from strategies.mars.verify import verify
 from strategies.solution import Solution
 
@@ -122,11 +124,14 @@ class Mars:
         if merged:
             pool = pool + await verify(run, merged)
         # 4) improvement: revise the unverified with their feedback and re-verify, until one
-        #    solution is verified or the iterations run out
+        #    solution is verified, the answers agree (early termination) or the iterations run out
         approaches: list[Approach] = []
         run.details["improvement_iterations"] = 0
+        agreed = False
         for iteration in range(1, config.max_iterations + 1):
             if any(s.is_verified for s in pool):
+                break
+            if config.early_termination and (agreed := has_consensus(pool, config.consensus_threshold)):
                 break
             run.details["improvement_iterations"] = iteration
             await run.sink.emit(ImprovementIterationStarted(iteration=iteration))
@@ -135,5 +140,8 @@ class Mars:
             revisions = await improve(run, pool, approaches)
             if revisions:
                 pool = with_revisions(run, pool, await verify(run, revisions))
-        # 5) selection: best verified, else the majority answer, else one synthesis
-        return await select(run, pool)
+        if config.early_termination and not agreed and not any(s.is_verified for s in pool):
+            agreed = has_consensus(pool, config.consensus_threshold)
+        run.details["early_termination"] = agreed
+        # 5) selection: best verified, else the agreed or majority answer, else one synthesis
+        return await select(run, pool, agreed=agreed)

@@ -1,7 +1,9 @@
 """Phase 5, selection: pick the answer by the first rule that applies.
 
 1. `verified`: the verified solution with the highest confidence;
-2. `majority`: else the consensus-kernel majority among the candidates that have an answer
+2. `consensus`: else, when improvement stopped early because `consensus_threshold` candidates
+   agreed (`has_consensus`), that answer's best-reviewed member;
+   `majority`: else the consensus-kernel majority among the candidates that have an answer
    (its representative is the group's best-reviewed member);
 3. `synthesis`: else one synthesis call over every candidate (tag `selection`).
 
@@ -18,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Literal
 
 from strategies.common.aggregate import moe_synthesis
@@ -28,7 +31,16 @@ from strategies.mars.phases import Phase
 from strategies.mars.run import MarsRun
 from strategies.solution import Solution
 
-SelectionRule = Literal["verified", "majority", "synthesis"]
+SelectionRule = Literal["verified", "consensus", "majority", "synthesis"]
+
+
+def has_consensus(pool: list[Solution], threshold: int) -> bool:
+    """Whether at least `threshold` candidates share the leading answer, and no other answer has as many."""
+    pick = majority(pool)
+    if pick.index < 0 or pick.votes < threshold:
+        return False
+    counts = Counter(s.answer_key for s in pool if s.answer_key)
+    return sum(1 for c in counts.values() if c == pick.votes) == 1
 
 
 def with_confidence(solutions: list[Solution]) -> list[Solution]:
@@ -39,7 +51,7 @@ def with_confidence(solutions: list[Solution]) -> list[Solution]:
     ]
 
 
-async def select(run: MarsRun, pool: list[Solution]) -> tuple[Solution, SelectionRule]:
+async def select(run: MarsRun, pool: list[Solution], *, agreed: bool = False) -> tuple[Solution, SelectionRule]:
     """The chosen solution (with its confidence) and the rule that chose it."""
     scored = run.record(with_confidence(pool))
     verified = [s for s in scored if s.is_verified]
@@ -47,7 +59,7 @@ async def select(run: MarsRun, pool: list[Solution]) -> tuple[Solution, Selectio
     if verified:
         chosen, rule = max(verified, key=lambda s: s.confidence), "verified"
     elif (pick := majority(scored)).index >= 0:
-        chosen, rule = scored[pick.index], "majority"
+        chosen, rule = scored[pick.index], "consensus" if agreed else "majority"
     else:
         chosen, rule = await _synthesize(run, scored), "synthesis"
     await run.sink.emit(SelectionDone(solution_id=chosen.id, rule=rule))

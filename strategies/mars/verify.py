@@ -2,7 +2,10 @@
 
 Solution of agent i is reviewed by agents i+1, i+2, ... (mod A, never i itself; see
 `cross_assignments`), `verification_passes_required` reviews each; it is verified when that many
-consecutive reviews say `VERDICT: CORRECT`. With a single agent, whose only peer would be itself,
+consecutive reviews say `VERDICT: CORRECT`. With `lazy_reviews` (the default) the passes go
+out one call each, pass p only for the solutions whose passes 1..p-1 this round were all
+positive: after a negative review the round cannot verify a solution, so its later passes
+could not change the outcome. With a single agent, whose only peer would be itself,
 the reviews go to the "independent-verifier" persona instead, never to the author's id. An
 unparseable review counts as not positive and is noted in the run's fallbacks. Aggregates (no
 agent wrote them) may go to any agent. Reviews use their own system prompt, not the user's.
@@ -13,7 +16,7 @@ Example:
 
 from __future__ import annotations
 
-from strategies.common.verify import cross_assignments, reviewed, verify_batch
+from strategies.common.verify import Review, cross_assignments, reviewed, verify_batch
 from strategies.mars.errors import VerificationError, phase_errors
 from strategies.mars.events import SolutionVerified, VerificationStarted
 from strategies.mars.phases import Phase
@@ -30,14 +33,12 @@ async def verify(run: MarsRun, solutions: list[Solution]) -> list[Solution]:
     authors = [run.author_of(s) for s in solutions]
     assignments = cross_assignments(authors, run.config.agent_ids, passes)
     with phase_errors(VerificationError):
-        reviews = await verify_batch(
-            run.client,
-            run.query,
-            solutions,
-            assignments,
-            sampling=run.verify_sampling,
-            tag=Phase.VERIFICATION,
-        )
+        if run.config.lazy_reviews:
+            reviews = await _lazy_reviews(run, solutions, assignments)
+        else:
+            reviews = await verify_batch(
+                run.client, run.query, solutions, assignments, sampling=run.verify_sampling, tag=Phase.VERIFICATION
+            )
     checked = []
     for solution, round_reviews in zip(solutions, reviews, strict=True):
         history = run.reviews.setdefault(solution.id, [])
@@ -55,3 +56,26 @@ async def verify(run: MarsRun, solutions: list[Solution]) -> list[Solution]:
         )
         checked.append(solution)
     return run.record(checked)
+
+
+async def _lazy_reviews(run: MarsRun, solutions: list[Solution], assignments: list[list[str]]) -> list[list[Review]]:
+    """The round's passes one call each; pass p only where passes 1..p-1 were positive."""
+    passes = len(assignments[0]) if assignments else 0
+    reviews: list[list[Review]] = [[] for _ in solutions]
+    for p in range(passes):
+        open_ = [k for k in range(len(solutions)) if all(r.positive for r in reviews[k])]
+        if not open_:
+            break
+        batch = await verify_batch(
+            run.client,
+            run.query,
+            [solutions[k] for k in open_],
+            [assignments[k][p : p + 1] for k in open_],
+            sampling=run.verify_sampling,
+            tag=Phase.VERIFICATION,
+            pass_offset=p,
+            passes=passes,
+        )
+        for k, got in zip(open_, batch, strict=True):
+            reviews[k].extend(got)
+    return reviews

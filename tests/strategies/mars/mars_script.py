@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from engine import Prompt, Sampling, ScriptedClient
 from strategies.common.aggregate import MOE_PROMPT, RSA_PROMPT
@@ -84,3 +85,18 @@ class MarsScript:
 
     def client(self) -> ScriptedClient:
         return ScriptedClient(self)
+
+
+EAGER = {"lazy_reviews": False, "early_termination": False}
+"""Every review pass of a round in one call and no stop on agreement: the call layout the flow,
+verification and selection tests pin (lazy reviews and early termination have tests of their own)."""
+
+
+def eager(**fields: Any) -> MarsConfig:
+    """`MarsConfig(**fields)` with the eager layout."""
+    return MarsConfig(**EAGER, **fields)
+
+
+def eager_lightweight(**fields: Any) -> MarsConfig:
+    """`MarsConfig.lightweight(**fields)` with the eager layout."""
+    return MarsConfig.lightweight(**EAGER, **fields)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from strategies.mars import Mars, MarsConfig, MarsEvent
-from tests.strategies.mars.mars_script import INCORRECT, MarsScript
+from strategies.mars import Mars, MarsEvent
+from tests.strategies.mars.mars_script import INCORRECT, MarsScript, eager
 
 
 async def test_rsa_runs_its_loops_as_one_call_each_and_keeps_the_lineage() -> None:
     script = MarsScript(verify=lambda p, s: INCORRECT)
     client = script.client()
-    config = MarsConfig(rsa_population=4, rsa_subset_size=3, rsa_loops=2, max_iterations=0)
+    config = eager(rsa_population=4, rsa_subset_size=3, rsa_loops=2, max_iterations=0)
     events: list[MarsEvent] = []
     solution = await Mars(config).optimize("2+2?", client, on_event=events.append)
     aggregation_calls = [c for c in client.calls if c.tags[0] == "aggregation"]
@@ -32,7 +32,7 @@ async def test_rsa_runs_its_loops_as_one_call_each_and_keeps_the_lineage() -> No
 
 async def test_rsa_merge_prompts_show_k_candidates() -> None:
     client = MarsScript().client()
-    await Mars(MarsConfig(rsa_subset_size=2)).optimize("2+2?", client)
+    await Mars(eager(rsa_subset_size=2)).optimize("2+2?", client)
     [call] = [c for c in client.calls if c.tags[0] == "aggregation"]
     for prompt in call.prompts:
         text = prompt.messages[-1].content
@@ -41,7 +41,7 @@ async def test_rsa_merge_prompts_show_k_candidates() -> None:
 
 async def test_moe_makes_one_synthesis_over_the_top_experts() -> None:
     client = MarsScript().client()
-    solution = await Mars(MarsConfig(aggregation="moe", moe_experts=2)).optimize("2+2?", client)
+    solution = await Mars(eager(aggregation="moe", moe_experts=2)).optimize("2+2?", client)
     [call] = [c for c in client.calls if c.tags[0] == "aggregation"]
     assert len(call.prompts) == 1 and "Candidate 3:" not in call.prompts[0].messages[-1].content
     assert len(solution.metadata.details["aggregation"]["experts"]) == 2
@@ -52,7 +52,7 @@ async def test_majority_aggregation_makes_no_call_and_records_the_vote() -> None
         return "Answer: 5" if sampling.temperature == 1.0 else "Answer: 4"
 
     client = MarsScript(solve=solve).client()
-    solution = await Mars(MarsConfig(aggregation="majority")).optimize("2+2?", client)
+    solution = await Mars(eager(aggregation="majority")).optimize("2+2?", client)
     assert "aggregation" not in [c.tags[0] for c in client.calls]
     vote = solution.metadata.details["aggregation"]
     assert vote["method"] == "majority" and vote["votes"] == 2
@@ -62,7 +62,7 @@ async def test_majority_aggregation_makes_no_call_and_records_the_vote() -> None
 async def test_no_aggregation_goes_straight_to_improvement() -> None:
     events: list[MarsEvent] = []
     client = MarsScript().client()
-    await Mars(MarsConfig(aggregation="none")).optimize("2+2?", client, on_event=events.append)
+    await Mars(eager(aggregation="none")).optimize("2+2?", client, on_event=events.append)
     assert [c.tags[0] for c in client.calls] == ["exploration", "verification"]
     [done] = [e for e in events if e.type == "aggregation_done"]
     assert done.num_new == 0

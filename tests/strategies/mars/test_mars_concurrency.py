@@ -6,8 +6,8 @@ import asyncio
 
 from engine import Prompt, Sampling
 from strategies import Solution
-from strategies.mars import Completed, ExplorationStarted, Mars, MarsConfig, MarsEvent
-from tests.strategies.mars.mars_script import CORRECT, INCORRECT, MarsScript
+from strategies.mars import Completed, ExplorationStarted, Mars, MarsEvent
+from tests.strategies.mars.mars_script import CORRECT, INCORRECT, MarsScript, eager, eager_lightweight
 
 
 async def test_eight_concurrent_runs_on_one_client_each_get_their_own_answer() -> None:
@@ -25,7 +25,7 @@ async def test_eight_concurrent_runs_on_one_client_each_get_their_own_answer() -
 
     script = MarsScript(solve=solve, improve=improve, verify=verify)
     client = script.client()
-    mars = Mars(MarsConfig(aggregation="none"))
+    mars = Mars(eager(aggregation="none"))
     events: dict[int, list[MarsEvent]] = {n: [] for n in range(8)}
     solutions = await asyncio.gather(
         *(mars.optimize(f"What is {n} plus {n}?", client, on_event=events[n].append) for n in range(8))
@@ -51,7 +51,7 @@ async def test_runs_interleave_their_phases() -> None:
             order.append(f"{query}:{event.type}")
             await asyncio.sleep(0)
 
-        await Mars(MarsConfig.lightweight()).optimize(query, script.client(), on_event=note)
+        await Mars(eager_lightweight()).optimize(query, script.client(), on_event=note)
 
     await asyncio.gather(run("a"), run("b"))
     first_b = next(i for i, e in enumerate(order) if e.startswith("b:"))
@@ -61,7 +61,7 @@ async def test_runs_interleave_their_phases() -> None:
 
 async def test_an_unread_event_iterator_does_not_block_the_run() -> None:
     script = MarsScript(verify=lambda p, s: INCORRECT)
-    iterator = Mars(MarsConfig(max_iterations=3)).events("2+2?", script.client())
+    iterator = Mars(eager(max_iterations=3)).events("2+2?", script.client())
     assert isinstance(await anext(iterator), ExplorationStarted)
     await asyncio.sleep(0.05)  # the run finishes while nobody reads
     rest = [item async for item in iterator]

@@ -21,7 +21,7 @@ from strategies.mars import (
     Phase,
     VerificationError,
 )
-from tests.strategies.mars.mars_script import CORRECT, INCORRECT, MarsScript, phase_of
+from tests.strategies.mars.mars_script import CORRECT, INCORRECT, MarsScript, eager, eager_lightweight, phase_of
 
 
 def tags_of(client: ScriptedClient) -> list[str]:
@@ -43,7 +43,7 @@ async def run_with_events(
 
 async def test_full_run_emits_every_phase_in_order(script: MarsScript) -> None:
     script.verify = lambda p, s: INCORRECT
-    _, events = await run_with_events(MarsConfig(max_iterations=1), script.client())
+    _, events = await run_with_events(eager(max_iterations=1), script.client())
     kinds = [e.type for e in events]
     firsts = [
         kinds.index(k)
@@ -68,7 +68,7 @@ async def test_full_run_emits_every_phase_in_order(script: MarsScript) -> None:
 async def test_each_phase_step_is_exactly_one_generate_call(script: MarsScript) -> None:
     script.verify = lambda p, s: INCORRECT
     client = script.client()
-    solution = await Mars(MarsConfig(max_iterations=2)).optimize("What is 2 + 2?", client)
+    solution = await Mars(eager(max_iterations=2)).optimize("What is 2 + 2?", client)
     assert tags_of(client) == [
         "exploration",
         "verification",
@@ -92,7 +92,7 @@ async def test_each_phase_step_is_exactly_one_generate_call(script: MarsScript) 
 
 async def test_early_verified_run_makes_four_calls_and_18_requests(script: MarsScript) -> None:
     client = script.client()
-    solution = await Mars().optimize("What is 2 + 2?", client)
+    solution = await Mars(eager()).optimize("What is 2 + 2?", client)
     assert tags_of(client) == ["exploration", "verification", "aggregation", "verification"]
     assert solution.metadata.engine_requests == 18
     assert solution.metadata.details["improvement_iterations"] == 0
@@ -101,7 +101,7 @@ async def test_early_verified_run_makes_four_calls_and_18_requests(script: MarsS
 async def test_lightweight_run_calls(script: MarsScript) -> None:
     script.verify = lambda p, s: INCORRECT
     client = script.client()
-    await Mars(MarsConfig.lightweight()).optimize("What is 2 + 2?", client)
+    await Mars(eager_lightweight()).optimize("What is 2 + 2?", client)
     assert tags_of(client) == [
         "exploration",
         "verification",
@@ -120,7 +120,7 @@ async def test_improvement_stops_as_soon_as_a_solution_is_verified(script: MarsS
 
     script.verify = verify
     client = script.client()
-    solution, events = await run_with_events(MarsConfig(max_iterations=5), client)
+    solution, events = await run_with_events(eager(max_iterations=5), client)
     assert tags_of(client).count("improvement") == 1
     assert len(client.calls) == 7
     assert [e.iteration for e in events if e.type == "improvement_iteration_started"] == [1]
@@ -130,7 +130,7 @@ async def test_improvement_stops_as_soon_as_a_solution_is_verified(script: MarsS
 async def test_revision_uses_the_feedback_and_replaces_its_parent(script: MarsScript) -> None:
     script.verify = lambda p, s: "Step 2 adds 2 and 3 instead of 2 and 2.\nVERDICT: INCORRECT"
     client = script.client()
-    solution, events = await run_with_events(MarsConfig.lightweight(max_iterations=1), client)
+    solution, events = await run_with_events(eager_lightweight(max_iterations=1), client)
     [improve_call] = [c for c in client.calls if c.tags[0] == "improvement"]
     for prompt in improve_call.prompts:
         assert "Step 2 adds 2 and 3 instead of 2 and 2." in prompt.messages[-1].content
@@ -145,7 +145,7 @@ async def test_strategy_network_shows_peers_approaches_not_the_own(script: MarsS
     script.verify = lambda p, s: INCORRECT
     script.approach = lambda p, s: f"Approach of the solution: {p.messages[-1].content.split()[6]}"
     client = script.client()
-    await Mars(MarsConfig(aggregation="none", max_iterations=1)).optimize("2+2?", client)
+    await Mars(eager(aggregation="none", max_iterations=1)).optimize("2+2?", client)
     [improve_call] = [c for c in client.calls if c.tags[0] == "improvement"]
     for prompt in improve_call.prompts:
         text = prompt.messages[-1].content
@@ -158,7 +158,7 @@ async def test_strategy_network_shows_peers_approaches_not_the_own(script: MarsS
 async def test_without_strategy_network_no_approach_call(script: MarsScript) -> None:
     script.verify = lambda p, s: INCORRECT
     client = script.client()
-    config = MarsConfig(aggregation="none", max_iterations=1, strategy_network=False)
+    config = eager(aggregation="none", max_iterations=1, strategy_network=False)
     await Mars(config).optimize("2+2?", client)
     assert "strategy_network" not in tags_of(client)
     [improve_call] = [c for c in client.calls if c.tags[0] == "improvement"]
@@ -220,7 +220,7 @@ async def test_user_system_prompt_reaches_the_writers_but_not_the_reviewers(
 ) -> None:
     script.verify = lambda p, s: INCORRECT
     client = script.client()
-    await Mars(MarsConfig.lightweight(max_iterations=1)).optimize("2+2?", client, system="Answer like a pirate.")
+    await Mars(eager_lightweight(max_iterations=1)).optimize("2+2?", client, system="Answer like a pirate.")
     for call in client.calls:
         for prompt in call.prompts:
             expected = VERIFY_SYSTEM if phase_of(prompt) == "verify" else "Answer like a pirate."

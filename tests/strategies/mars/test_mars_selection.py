@@ -6,11 +6,19 @@ import pytest
 
 from engine import Prompt, Sampling
 from strategies import Solution
-from strategies.mars import Mars, MarsConfig, MarsEvent, SelectionError
+from strategies.mars import Mars, MarsEvent, SelectionError
 from strategies.mars.select import with_confidence
-from tests.strategies.mars.mars_script import CORRECT, INCORRECT, MarsScript, agent_answer, author_in, reviewer_of
+from tests.strategies.mars.mars_script import (
+    CORRECT,
+    INCORRECT,
+    MarsScript,
+    agent_answer,
+    author_in,
+    eager,
+    reviewer_of,
+)
 
-NO_REVIEW_CHANGES = MarsConfig(aggregation="none", max_iterations=0)
+NO_REVIEW_CHANGES = eager(aggregation="none", max_iterations=0)
 
 
 async def test_verified_rule_picks_the_verified_solution_with_the_highest_confidence() -> None:

@@ -6,8 +6,16 @@ import pytest
 
 from engine import Prompt, Sampling, ScriptedClient
 from strategies.common.verify import INDEPENDENT_VERIFIER
-from strategies.mars import Mars, MarsConfig, MarsEvent
-from tests.strategies.mars.mars_script import CORRECT, INCORRECT, MarsScript, agent_answer, author_in, reviewer_of
+from strategies.mars import Mars, MarsEvent
+from tests.strategies.mars.mars_script import (
+    CORRECT,
+    INCORRECT,
+    MarsScript,
+    agent_answer,
+    author_in,
+    eager,
+    reviewer_of,
+)
 
 
 def verification_prompts(client: ScriptedClient, call: int = 0) -> list[Prompt]:
@@ -18,7 +26,7 @@ def verification_prompts(client: ScriptedClient, call: int = 0) -> list[Prompt]:
 @pytest.mark.parametrize("num_agents", [1, 2, 3, 4])
 @pytest.mark.parametrize("passes", [1, 2, 3])
 async def test_no_agent_reviews_its_own_solution(num_agents: int, passes: int) -> None:
-    config = MarsConfig(
+    config = eager(
         num_agents=num_agents,
         verification_passes_required=passes,
         aggregation="none",
@@ -39,7 +47,7 @@ async def test_no_agent_reviews_its_own_solution(num_agents: int, passes: int) -
 
 
 async def test_reviewers_rotate_through_the_other_agents() -> None:
-    config = MarsConfig(aggregation="none", max_iterations=0)
+    config = eager(aggregation="none", max_iterations=0)
     client = MarsScript(solve=agent_answer(config)).client()
     await Mars(config).optimize("What is 2 + 2?", client)
     pairs = {(author_in(p), reviewer_of(p)[:2]) for p in verification_prompts(client)}
@@ -54,7 +62,7 @@ async def test_reviewers_rotate_through_the_other_agents() -> None:
 
 
 async def test_two_agents_review_each_other_on_every_pass() -> None:
-    config = MarsConfig(num_agents=2, aggregation="none", max_iterations=0)
+    config = eager(num_agents=2, aggregation="none", max_iterations=0)
     client = MarsScript(solve=agent_answer(config)).client()
     await Mars(config).optimize("What is 2 + 2?", client)
     pairs = sorted((author_in(p), reviewer_of(p)[:2]) for p in verification_prompts(client))
@@ -67,7 +75,7 @@ async def test_two_agents_review_each_other_on_every_pass() -> None:
 
 
 async def test_revisions_keep_their_author_and_its_exclusion() -> None:
-    config = MarsConfig(num_agents=2, aggregation="none", max_iterations=1)
+    config = eager(num_agents=2, aggregation="none", max_iterations=1)
     script = MarsScript(solve=agent_answer(config), verify=lambda p, s: INCORRECT)
     # a revision repeats its author's name, so authorship stays readable in the prompt
     script.improve = lambda p, s: f"Fixed, written by {author_in(p)}. Answer: 4"
@@ -81,7 +89,7 @@ async def test_revisions_keep_their_author_and_its_exclusion() -> None:
 
 
 async def test_verification_prompts_share_their_prefix_and_vary_last() -> None:
-    config = MarsConfig(aggregation="none", max_iterations=0)
+    config = eager(aggregation="none", max_iterations=0)
     client = MarsScript(solve=agent_answer(config)).client()
     await Mars(config).optimize("What is 2 + 2?", client)
     prompts = verification_prompts(client)
@@ -98,7 +106,7 @@ async def test_verified_needs_every_required_pass_positive() -> None:
 
     events: list[MarsEvent] = []
     script = MarsScript(verify=verify)
-    config = MarsConfig(aggregation="none", max_iterations=0)
+    config = eager(aggregation="none", max_iterations=0)
     solution = await Mars(config).optimize("2+2?", script.client(), on_event=events.append)
     verified = [e for e in events if e.type == "solution_verified"]
     assert len(verified) == 3 and not any(e.is_correct for e in verified)
@@ -108,7 +116,7 @@ async def test_verified_needs_every_required_pass_positive() -> None:
 
 async def test_keyword_correct_without_verdict_line_is_not_positive() -> None:
     script = MarsScript(verify=lambda p, s: "This solution is correct and well argued.")
-    config = MarsConfig(aggregation="none", max_iterations=0)
+    config = eager(aggregation="none", max_iterations=0)
     solution = await Mars(config).optimize("2+2?", script.client())
     assert not solution.is_verified
     assert solution.metadata.selection_rule == "majority"
@@ -119,7 +127,7 @@ async def test_keyword_correct_without_verdict_line_is_not_positive() -> None:
 
 async def test_verdict_without_score_counts_as_its_verdict_and_is_noted() -> None:
     script = MarsScript(verify=lambda p, s: "All steps check out.\n**Verdict:** Correct")
-    config = MarsConfig(aggregation="none", max_iterations=0)
+    config = eager(aggregation="none", max_iterations=0)
     solution = await Mars(config).optimize("2+2?", script.client())
     assert solution.is_verified and solution.verification_score == 1.0
     assert sum("no score" in f for f in solution.metadata.fallbacks) == 6
@@ -129,7 +137,7 @@ async def test_aggregates_are_reviewed_in_the_next_round_by_any_agent() -> None:
     events: list[MarsEvent] = []
     script = MarsScript(verify=lambda p, s: INCORRECT)
     client = script.client()
-    config = MarsConfig(aggregation="moe", max_iterations=0)
+    config = eager(aggregation="moe", max_iterations=0)
     solution = await Mars(config).optimize("2+2?", client, on_event=events.append)
     second_round = verification_prompts(client, call=1)
     assert len(second_round) == 2
@@ -141,7 +149,7 @@ async def test_aggregates_are_reviewed_in_the_next_round_by_any_agent() -> None:
 
 async def test_verification_history_is_kept_per_solution() -> None:
     script = MarsScript(verify=lambda p, s: INCORRECT)
-    config = MarsConfig(num_agents=2, aggregation="none", max_iterations=2)
+    config = eager(num_agents=2, aggregation="none", max_iterations=2)
     solution = await Mars(config).optimize("2+2?", script.client())
     history = solution.metadata.details["verification"]
     assert len(history) == 2 + 2 + 2  # explored, then two generations of revisions
