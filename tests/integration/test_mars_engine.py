@@ -23,7 +23,7 @@ def assert_complete(solution: Solution) -> None:
     """A finished run: a written solution, a rule, and usage for every phase that ran."""
     meta = solution.metadata
     assert solution.reasoning.strip() and meta.strategy == "mars"
-    assert meta.selection_rule in ("verified", "majority", "synthesis")
+    assert meta.selection_rule in ("verified", "consensus", "majority", "synthesis")
     assert 0.0 <= solution.confidence <= 1.0 and meta.wall_s > 0
     ran = {"exploration", "verification"}
     if meta.details["improvement_iterations"]:
@@ -48,7 +48,8 @@ async def test_full_run_completes_with_usage_for_every_phase(engine_client: VLLM
 
 
 async def test_verification_is_served_from_the_prefix_cache(engine_client: VLLMClient) -> None:
-    config = MarsConfig.lightweight(max_iterations=0, verification_passes_required=2, **BUDGET)
+    # both passes of a round in one call, so the second review of a solution reuses the first's prefix
+    config = MarsConfig.lightweight(max_iterations=0, verification_passes_required=2, lazy_reviews=False, **BUDGET)
     solution = await Mars(config).optimize(QUESTIONS[1], engine_client)
     verification = solution.metadata.usage_by_phase["verification"]
     assert verification.requests == 4
