@@ -3,7 +3,8 @@
 For each strategy and each Q (questions), on the same engine in one run:
 - `batched`: optivllm as designed: all Q queries in flight, every fan-out one engine call;
 - `sequential`: the same strategy and prompts, one engine request at a time and one query after
-  another, as a per-call HTTP client (optillm, optillm-rs) sends them;
+  another: a deliberately naive baseline. It is not what optillm does (optillm fans its calls
+  out on thread pools and a vLLM server batches them); `bench_vs_optillm.py` measures that;
 - `limit`: the requests `batched` made, replayed in ONE `generate` call with the same prompts and
   their completion lengths forced (min_tokens = max_tokens = recorded length): no strategy
   logic, no phase barriers: the ceiling this engine can reach for that work.
@@ -40,18 +41,23 @@ from benchmarks.harness import (
 )
 from engine import ModelClient, Usage
 from strategies import BatchItem, build_config, get_optimizer, run_batch, strategy_names
+from strategies.cli import parse_settings
 
 DEFAULT_OUT = RESULTS / "throughput.json"
 SEED = 0
 
 
-def bench_config(strategy: str, max_tokens: int) -> dict[str, Any]:
-    """The strategy's config at this benchmark's token budget (verification gets half)."""
+def bench_config(strategy: str, max_tokens: int, settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The strategy's config at this benchmark's token budget (verification gets half).
+
+    `settings` (from `--set`) apply to the strategies whose config has the field.
+    """
     fields = type(build_config(strategy)).model_fields
     config: dict[str, Any] = {"max_tokens": max_tokens}
     for key in ("verify_max_tokens", "rating_max_tokens", "critique_max_tokens"):
         if key in fields:
             config[key] = max(16, max_tokens // 2)
+    config.update({k: v for k, v in (settings or {}).items() if k in fields})
     return config
 
 
@@ -85,11 +91,17 @@ async def _run(
 
 
 async def measure(
-    client: ModelClient, strategy: str, q: int, *, max_tokens: int, sequential: bool = True
+    client: ModelClient,
+    strategy: str,
+    q: int,
+    *,
+    max_tokens: int,
+    sequential: bool = True,
+    settings: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The three modes for one strategy at one Q."""
     items = generate(q, seed=SEED)
-    config = bench_config(strategy, max_tokens)
+    config = bench_config(strategy, max_tokens, settings)
 
     # 1) batched: every query in flight, as optivllm runs them
     await _reset(client)
@@ -124,6 +136,7 @@ async def run(client: ModelClient, args: argparse.Namespace) -> dict[str, Any]:
     qs = [int(x) for x in args.q.split(",")]
     settings = {
         "benchmark": "throughput",
+        "settings": args.settings,
         "engine": describe_engine(client),
         "seed": SEED,
         "max_tokens": args.max_tokens,
@@ -135,7 +148,14 @@ async def run(client: ModelClient, args: argparse.Namespace) -> dict[str, Any]:
         for q in qs:
             if (strategy, q) in done:
                 continue
-            row = await measure(client, strategy, q, max_tokens=args.max_tokens, sequential=q <= args.sequential_max_q)
+            row = await measure(
+                client,
+                strategy,
+                q,
+                max_tokens=args.max_tokens,
+                sequential=q <= args.sequential_max_q,
+                settings=args.settings,
+            )
             result.add(row)
             if not args.quiet:
                 print(_line(row), flush=True)
@@ -160,7 +180,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--q", default="1,4,16", help="comma-separated question counts")
     p.add_argument("--max-tokens", type=int, default=96, help="completion budget per response")
     p.add_argument("--sequential-max-q", type=int, default=16, help="skip the sequential mode above this Q")
-    return parse(common_args(p, DEFAULT_OUT), argv)
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a strategy setting (TOML value) for every strategy that has it: --set preset=lightweight",
+    )
+    args = parse(common_args(p, DEFAULT_OUT), argv)
+    args.settings = parse_settings(args.overrides)
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -81,7 +81,10 @@ class RecordingClient(TrackedClient):
 
 
 class SequentialClient(TrackedClient):
-    """One engine request at a time, as a per-call HTTP client (optillm, optillm-rs) sends them."""
+    """One engine request at a time: the naive baseline of `bench_throughput`'s sequential mode.
+
+    Not a model of optillm, whose MARS fans calls out on thread pools (see `bench_vs_optillm.py`).
+    """
 
     def __init__(self, inner: ModelClient) -> None:
         super().__init__(inner)

@@ -23,6 +23,7 @@ import signal
 import sys
 import tomllib
 import traceback
+from collections.abc import Sequence
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -246,11 +247,7 @@ def _prepare(args: argparse.Namespace) -> tuple[ModelEntry, StrategyConfig]:
     settings: dict[str, Any] = {}
     if args.config is not None:
         settings.update(_read_config(args.config, args.strategy))
-    for item in args.overrides:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ConfigError(f"--set {item!r}: expected KEY=VALUE")
-        settings[key.strip()] = _toml_value(key.strip(), value)
+    settings.update(parse_settings(args.overrides))
     if "max_tokens" not in settings:
         settings["max_tokens"] = entry.sampling.max_tokens
     return entry, build_config(args.strategy, settings)
@@ -268,11 +265,18 @@ def _read_config(path: Path, strategy: str) -> dict[str, Any]:
     return dict(table) if isinstance(table, dict) else data
 
 
-def _toml_value(key: str, text: str) -> Any:
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text  # a bare word: take it as a string
+def parse_settings(items: Sequence[str]) -> dict[str, Any]:
+    """`--set KEY=VALUE` items as strategy settings; values in TOML syntax, a bare word is a string."""
+    settings: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE")
+        try:
+            settings[key.strip()] = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError:
+            settings[key.strip()] = value
+    return settings
 
 
 if __name__ == "__main__":

@@ -21,12 +21,14 @@ def _engine_fields(payload: dict) -> None:
 async def test_throughput_benchmark_writes_all_three_modes(engine_client: VLLMClient, tmp_path: Path):
     out = tmp_path / "throughput.json"
     args = bench_throughput.parse_args(
-        ["--strategies", "plain,mars", "--q", "2", "--max-tokens", "8", "--out", str(out), "--quiet"]
+        ["--strategies", "plain,mars", "--set", "preset=lightweight", "--q", "2", "--max-tokens", "8"]
+        + ["--out", str(out), "--quiet"]
     )
     await bench_throughput.run(engine_client, args)
     payload = json.loads(out.read_text())
     _engine_fields(payload)
     assert [(r["strategy"], r["q"]) for r in payload["rows"]] == [("plain", 2), ("mars", 2)]
+    assert payload["rows"][1]["config"]["preset"] == "lightweight" and "preset" not in payload["rows"][0]["config"]
     for row in payload["rows"]:
         for mode in ("batched", "sequential", "limit"):
             assert row[mode]["wall_s"] > 0 and row[mode]["engine_requests"] > 0
