@@ -179,8 +179,11 @@ class DeepConf(Pipeline[DeepConfConfig]):
             traces, kept, details = await self._offline(run, prompt)
         else:
             traces, kept, details = await self._online(run, prompt)
-        # 3) confidence-weighted vote among the kept traces
+        # 3) confidence-weighted vote among the kept traces (all finished ones if none was kept)
         voters = [(t, t.solution) for t in traces if kept[t.index] and t.solution is not None]
+        if not voters:
+            run.fallback("no trace reached the confidence threshold; voting over every finished trace")
+            voters = [(t, t.solution) for t in traces if t.solution is not None]
         pick = confidence_vote([s for _, s in voters], [t.confidence for t, _ in voters])
         chosen, best = voters[pick.index]
         run.details.update(
