@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine import Completion, ModelClient, Prompt, Sampling
+from engine import Completion, ModelClient, Prompt, Sampling, cpu_info
 from engine.client import SamplingArg, TagArg, pair_requests
+from engine.hardware import THREAD_ENV
 from strategies import TrackedClient
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -42,11 +43,15 @@ def describe_engine(client: Any) -> dict[str, Any]:
         info["device"] = torch.cuda.get_device_name(0)
     else:
         info["device"] = f"cpu ({os.cpu_count()} cores)"
+        info["cpu"] = cpu_info().describe()
+        info["threads"] = {k: os.environ[k] for k in THREAD_ENV if k in os.environ}
     entry = getattr(client, "entry", None)
     if entry is not None:
         info["model"] = entry.name
         info["model_source"] = entry.source
         info["max_model_len"] = client.max_model_len
+        info["dtype"] = client.dtype
+        info["block_size"] = client.block_size
     return info
 
 

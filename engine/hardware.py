@@ -14,6 +14,13 @@ two settings are decided per machine rather than written into `models.toml`:
   MARS traffic 1.7x faster. Machines with more than `SMALL_MACHINE_CORES` cores keep vLLM's
   own reservation.
 
+- **KV block size on CPU.** vLLM's CPU backend caches prefixes in 128-token blocks (16 on
+  GPU), and a shared prefix is served in whole blocks only, so up to 127 tokens of every
+  shared prefix are recomputed and a shared part under 128 tokens never hits. `CPU_BLOCK_SIZE`
+  (32) is measured on MARS-shaped traffic (`bench_engine.py --block-sizes 32,64,128`): 17%
+  less prefill computed and 16-18% less wall time than 128, in bf16 and float32 alike, with
+  decode unchanged. GPUs keep vLLM's default.
+
 An explicit dtype in the entry always wins; for threads, the user's own environment
 variables win, then the entry's `cpu_reserved_cores` / `cpu_threads_bind`.
 
@@ -32,6 +39,9 @@ import os
 import platform
 from dataclasses import dataclass
 from pathlib import Path
+
+CPU_BLOCK_SIZE = 32
+"""KV-cache block size of CPU engines (vLLM's CPU default is 128; it wants a multiple of 32)."""
 
 SMALL_MACHINE_CORES = 4
 """Up to this many usable cores, the worker gets every core (no core reserved)."""

@@ -46,7 +46,7 @@ from engine.errors import (
     EngineStartError,
     RequestAbortedError,
 )
-from engine.hardware import cpu_info, resolve_dtype
+from engine.hardware import CPU_BLOCK_SIZE, cpu_info, resolve_dtype
 from engine.registry import ModelEntry, ModelRegistry, load_registry, resolve_model_source
 from engine.types import (
     Completed,
@@ -108,6 +108,16 @@ class VLLMClient:
     @property
     def max_model_len(self) -> int:
         return self._max_model_len
+
+    @property
+    def dtype(self) -> str:
+        """The dtype the engine computes in (what `dtype = "auto"` resolved to)."""
+        return str(self._engine.model_config.dtype).removeprefix("torch.")
+
+    @property
+    def block_size(self) -> int:
+        """Tokens per KV-cache block: the granularity at which shared prefixes are served."""
+        return int(self._engine.vllm_config.cache_config.block_size)
 
     @property
     def stats(self) -> ClientStats:
@@ -410,6 +420,8 @@ def engine_kwargs(entry: ModelEntry, source: str, overrides: dict[str, Any], *, 
         # torch generator (`set_offset`), which only CUDA generators support: on CPU the engine
         # dies ("CPU Generator does not use offset"). Whole-prompt prefill avoids the rewind.
         kwargs["enable_chunked_prefill"] = False
+        # shared prefixes are cached in whole blocks: finer blocks serve more of them (hardware.py)
+        kwargs["block_size"] = CPU_BLOCK_SIZE
     else:
         kwargs["gpu_memory_utilization"] = entry.gpu_memory_utilization
     kwargs.update(entry.engine)

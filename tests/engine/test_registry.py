@@ -80,3 +80,13 @@ def test_cpu_engines_prefill_whole_prompts_unless_the_entry_says_otherwise():
     assert "enable_chunked_prefill" not in engine_kwargs(ModelEntry(name="m", source="x"), "x", {}, on_cpu=False)
     entry = ModelEntry(name="m", source="x", engine={"enable_chunked_prefill": True})
     assert engine_kwargs(entry, "x", {}, on_cpu=True)["enable_chunked_prefill"] is True
+
+
+def test_cpu_engines_cache_in_small_blocks_unless_the_entry_says_otherwise():
+    from engine.hardware import CPU_BLOCK_SIZE
+    from engine.vllm_client import engine_kwargs
+
+    assert engine_kwargs(ModelEntry(name="m", source="x"), "x", {}, on_cpu=True)["block_size"] == CPU_BLOCK_SIZE
+    assert "block_size" not in engine_kwargs(ModelEntry(name="m", source="x"), "x", {}, on_cpu=False)
+    entry = ModelEntry(name="m", source="x", engine={"block_size": 128})
+    assert engine_kwargs(entry, "x", {}, on_cpu=True)["block_size"] == 128
