@@ -1,13 +1,14 @@
 """Batch runs end to end on the real engine: the Python API and the `optivllm run` command."""
 
+import contextlib
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from engine import VLLMClient
@@ -16,6 +17,7 @@ from strategies.batch_cli import RunOptions, run_jsonl
 pytestmark = pytest.mark.engine
 
 SAMPLES = Path(__file__).parents[2] / "strategies" / "data" / "sample_questions.jsonl"
+ENGINE_NOISE = ("Loading safetensors", "NUMA", "WARNING", "Triton", "FutureWarning", "it/s]")
 
 
 def _records(path: Path) -> list[dict]:
@@ -69,14 +71,21 @@ def test_a_killed_run_resumes_with_every_id_exactly_once(tmp_path: Path):
         "--quiet",
     )
 
-    # 1) start, wait until a few items are on disk, then kill the whole process group (a crash)
+    # 1) start, wait until a few items are on disk, then SIGKILL the run's own process (a crash):
+    #    its engine processes must not outlive it by more than 10 s
     proc = subprocess.Popen(argv, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and (not out.exists() or len(out.read_text().splitlines()) < 5):
         assert proc.poll() is None, proc.stdout.read().decode()[-3000:]  # type: ignore[union-attr]
         time.sleep(0.2)
-    os.killpg(proc.pid, signal.SIGKILL)
+    engine = psutil.Process(proc.pid).children(recursive=True)
+    proc.send_signal(signal.SIGKILL)
     proc.wait()
+    _, alive = psutil.wait_procs(engine, timeout=10)
+    for leftover in alive:  # do not leave them to the next test
+        with contextlib.suppress(psutil.Error):
+            leftover.kill()
+    assert engine and not alive, f"engine processes outlived their SIGKILLed run: {alive}"
     partial = _records(out)
     assert 5 <= len(partial) < 12, "the run should have been killed halfway"
     with out.open("a") as f:  # what a crash mid-write leaves behind
@@ -93,6 +102,11 @@ def test_a_killed_run_resumes_with_every_id_exactly_once(tmp_path: Path):
     assert sorted(r["line"] for r in errors) == [4, 5]
     assert "malformed JSON" in errors[0]["error"] or "malformed JSON" in errors[1]["error"]
     assert "10 ok, 2 failed" in done.stdout
+    # the console has optivllm's lines; what the engine printed is in the log it names
+    log = tmp_path / "results.engine.log"
+    assert f"engine output goes to {log}" in done.stderr
+    assert not [n for n in ENGINE_NOISE if n in done.stdout + done.stderr], done.stdout + done.stderr
+    assert "Loading safetensors" in log.read_text()
 
 
 def test_unknown_strategy_or_model_fails_before_the_engine_starts(tmp_path: Path):
