@@ -25,7 +25,42 @@ def _load(results: Path, name: str) -> dict[str, Any] | None:
 
 def _engine_line(payload: dict[str, Any]) -> str:
     e = payload["engine"]
-    return f"model `{e.get('model', '?')}` on {e.get('device', '?')}, vLLM {e.get('vllm', '?')}, torch {e.get('torch', '?')}"
+    device = e.get("cpu") or e.get("device", "?")
+    setup = f", {e['dtype']}, KV block {e['block_size']}" if "dtype" in e else ""
+    return f"model `{e.get('model', '?')}` on {device}{setup}, vLLM {e.get('vllm', '?')}, torch {e.get('torch', '?')}"
+
+
+def engine_section(payload: dict[str, Any]) -> str:
+    """The engine's raw figures per candidate configuration (`bench_engine.py`)."""
+    cpu, chosen = payload["cpu"], payload["optivllm_default"]
+    first = payload["rows"][0]["engine"] if payload["rows"] else {}
+    lines = [
+        "### The engine on this machine (`bench_engine.py`)",
+        "",
+        f"{cpu['model']}, {cpu['arch']}, {cpu['cores']} cores, flags: {' '.join(cpu['flags']) or 'none read'}; "
+        f"model `{payload['model']}`, vLLM {first.get('vllm', '?')}, torch {first.get('torch', '?')}; "
+        f"seed {payload['seed']}, decode runs forced to {payload['decode_tokens']} tokens, MARS-like run "
+        f"{payload['mars_questions']} questions x 12 requests. Command: `{payload['command']}`.",
+        "",
+        "| dtype | threads | KV block | prefill tok/s | decode tok/s (batch 1) | decode tok/s (batch 16) "
+        "| MARS-like wall s | MARS-like prefill computed | cache hit | engine start s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in payload["rows"]:
+        mark = " **(default)**" if all(r.get(k) == v for k, v in chosen.items()) else ""
+        m = r["mars_like"]
+        lines.append(
+            f"| {r['dtype']}{mark} | {r['threads']} | {r['block_size']} | {r['prefill']['prompt_tok_s']} "
+            f"| {r['decode_b1']['completion_tok_s']} | {r['decode_b16']['completion_tok_s']} | {m['wall_s']} "
+            f"| {m['computed_prompt_tokens']} | {m['cache_hit_rate']:.0%} | {r['engine_start_s']} |"
+        )
+    lines += [
+        "",
+        "threads: `vllm-default` keeps one core for vLLM's front end (`VLLM_CPU_NUM_OF_RESERVED_CPU` unset), "
+        "`all-cores` binds the worker to every core (`=0`), `nobind` leaves OpenMP threads unpinned. "
+        f"optivllm's defaults on this machine: {chosen['dtype']}, {chosen['threads']}, KV block {chosen['block_size']}.",
+    ]
+    return "\n".join(lines)
 
 
 def throughput_section(payload: dict[str, Any], plots: list[str]) -> str:
@@ -272,9 +307,96 @@ def plot_accuracy(payload: dict[str, Any], plots: Path) -> None:
     plt.close(fig)
 
 
+def _pair_rows(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of `vs_optillm.json` with both sides measured, plain first, by pair then Q."""
+    rows = [r for r in payload["rows"] if "optillm" in r and "optivllm" in r]
+    order = {name: i for i, name in enumerate(dict.fromkeys(r["pair"] for r in rows))}
+    return sorted(rows, key=lambda r: (r["pair"] != "plain", order[r["pair"]], r["q"]))
+
+
+def vs_optillm_section(payload: dict[str, Any], plots: list[str]) -> str:
+    server = payload.get("server") or {}
+    lines = [
+        "### optivllm against optillm on the same vLLM (`bench_vs_optillm.py`)",
+        "",
+        f"{_engine_line(payload)}, dtype {payload['engine'].get('dtype', '?')}; CPU {payload['cpu']['model']}; "
+        f"optillm {payload['optillm']} over HTTP to a vLLM server started with optivllm's engine settings, "
+        f"optivllm in process; questions: {payload['data']}, max_tokens "
+        f"{payload['max_tokens']}, seed {payload['seed']}. Command: `{payload['command']}`.",
+        "",
+        "| pair | Q | optillm q/s | optivllm q/s | optivllm / optillm | requests / q | completion tok / q "
+        "| uncached prompt tok / q | cache hit | accuracy |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in _pair_rows(payload):
+        a, b = r["optillm"], r["optivllm"]
+        lines.append(
+            f"| {r['pair']} | {r['q']} | {a['questions_per_s']} | {b['questions_per_s']} | "
+            f"{r['ratio_questions_per_s']}x | {a['requests_per_question']} / {b['requests_per_question']} | "
+            f"{a['completion_tokens_per_question']} / {b['completion_tokens_per_question']} | "
+            f"{a['uncached_prompt_tokens_per_question']} / {b['uncached_prompt_tokens_per_question']} | "
+            f"{a['cache_hit_rate']:.0%} / {b['cache_hit_rate']:.0%} | "
+            f"{a['accuracy']:.0%} / {b['accuracy']:.0%} |"
+        )
+    lines += [
+        "",
+        "Pairs of figures are optillm / optivllm. Engine start is excluded on both sides"
+        + (f" (server {server['start_s']} s, " if "start_s" in server else " (")
+        + f"in-process engine {(payload.get('in_process') or {}).get('start_s', '?')} s); the prefix cache is "
+        "reset before every measurement. Each side sends its own prompts (optillm's proxy sends the question "
+        "with an empty system message).",
+    ]
+    notes = {r["pair"]: r["unmatched"] for r in _pair_rows(payload) if r.get("unmatched")}
+    lines += [f"- {pair}: {text}" for pair, text in notes.items()]
+    lines += ["", *(f"![{p}]({p})" for p in plots)]
+    return "\n".join(lines)
+
+
+def plot_vs_optillm(payload: dict[str, Any], path: Path) -> str:
+    """Bars: questions/s of optillm and optivllm per pair, one panel per Q, ratios on top."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = _pair_rows(payload)
+    qs = sorted({r["q"] for r in rows})
+    fig, axes = plt.subplots(1, len(qs), figsize=(max(6, 1.1 * len(rows)), 4.5), sharey=True, squeeze=False)
+    width = 0.4
+    for ax, q in zip(axes[0], qs, strict=True):
+        mine = [r for r in rows if r["q"] == q]
+        xs = range(len(mine))
+        ax.bar(
+            [x - width / 2 for x in xs], [r["optillm"]["questions_per_s"] for r in mine], width, label="optillm (HTTP)"
+        )
+        ax.bar([x + width / 2 for x in xs], [r["optivllm"]["questions_per_s"] for r in mine], width, label="optivllm")
+        for x, r in zip(xs, mine, strict=True):
+            ax.annotate(
+                f"{r['ratio_questions_per_s']}x",
+                (x + width / 2, r["optivllm"]["questions_per_s"]),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+            )
+        ax.set_xticks(list(xs), [r["pair"] for r in mine], rotation=30, ha="right")
+        ax.set_title(f"Q={q}")
+    values = [r[side]["questions_per_s"] for r in rows for side in ("optillm", "optivllm")]
+    if min(values, default=0) > 0 and max(values) / min(values) > 20:
+        axes[0][0].set_yscale("log")
+    axes[0][0].set_ylabel("questions / s")
+    axes[0][0].legend()
+    fig.suptitle("optivllm in process vs optillm over HTTP, same vLLM")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path.name
+
+
 def build(results: Path = RESULTS, plots: Path = HERE) -> str:
     """The tables (and plots, written into `plots`) for every result file present."""
     sections = []
+    if (e := _load(results, "engine.json")) is not None and e["rows"]:
+        sections.append(engine_section(e))
     if (t := _load(results, "throughput.json")) is not None:
         sections.append(throughput_section(t, plot_throughput(t, plots)))
     if (t := _load(results, "throughput_all.json")) is not None:
@@ -288,6 +410,8 @@ def build(results: Path = RESULTS, plots: Path = HERE) -> str:
         sections.append(accuracy_section(a))
     if (c := _load(results, "consensus.json")) is not None:
         sections.append(consensus_section(c))
+    if (v := _load(results, "vs_optillm.json")) is not None and _pair_rows(v):
+        sections.append(vs_optillm_section(v, [plot_vs_optillm(v, plots / "vs_optillm.png")]))
     return "\n\n".join(sections)
 
 
