@@ -405,6 +405,7 @@ def _per_question(usage: Usage, n: int) -> dict[str, float]:
         "prompt_tokens_per_question": round(usage.prompt_tokens / n, 1),
         "uncached_prompt_tokens_per_question": round((usage.prompt_tokens - usage.cached_tokens) / n, 1),
         "completion_tokens_per_question": round(usage.completion_tokens / n, 1),
+        "cache_hit_rate": round(usage.cache_hit_rate, 4),
     }
 
 
@@ -553,7 +554,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     server_module_error = _optillm_missing()
     setup = engine_setup(args.model)
     items = generate(args.n_questions, seed=SEED)
-    description = describe_engine(SimpleNamespace(entry=setup.entry, max_model_len=setup.kwargs.get("max_model_len")))
+    description = describe_engine(
+        SimpleNamespace(
+            entry=setup.entry,
+            max_model_len=setup.kwargs.get("max_model_len"),
+            dtype=setup.kwargs.get("dtype"),
+            block_size=setup.kwargs.get("block_size"),
+        )
+    )
     settings = {
         "benchmark": "vs_optillm",
         "engine": {**description, "dtype": setup.kwargs["dtype"], "dtype_reason": setup.dtype_reason},

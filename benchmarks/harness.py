@@ -50,8 +50,9 @@ def describe_engine(client: Any) -> dict[str, Any]:
         info["model"] = entry.name
         info["model_source"] = entry.source
         info["max_model_len"] = client.max_model_len
-        info["dtype"] = client.dtype
-        info["block_size"] = client.block_size
+        for key in ("dtype", "block_size"):  # a running engine's own; a description may lack them
+            if hasattr(client, key):
+                info[key] = getattr(client, key)
     return info
 
 

@@ -346,6 +346,22 @@ def vs_optillm_section(payload: dict[str, Any], plots: list[str]) -> str:
         "reset before every measurement. Each side sends its own prompts (optillm's proxy sends the question "
         "with an empty system message).",
     ]
+    phased = [r for r in _pair_rows(payload) if len(r["optivllm"].get("usage_by_phase_per_question") or {}) > 1]
+    if phased:
+        lines += [
+            "",
+            "Where optivllm's work goes, per phase and question (its own usage):",
+            "",
+            "| pair | Q | phase | requests | prompt tokens | uncached | completion tokens | cache hit |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for r in phased:
+            for phase, u in r["optivllm"]["usage_by_phase_per_question"].items():
+                lines.append(
+                    f"| {r['pair']} | {r['q']} | {phase} | {u['requests_per_question']} | "
+                    f"{u['prompt_tokens_per_question']} | {u['uncached_prompt_tokens_per_question']} | "
+                    f"{u['completion_tokens_per_question']} | {u.get('cache_hit_rate', 0.0):.0%} |"
+                )
     notes = {r["pair"]: r["unmatched"] for r in _pair_rows(payload) if r.get("unmatched")}
     lines += [f"- {pair}: {text}" for pair, text in notes.items()]
     lines += ["", *(f"![{p}]({p})" for p in plots)]
