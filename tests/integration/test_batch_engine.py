@@ -31,7 +31,7 @@ async def test_six_question_mars_run_writes_every_answer_and_a_summary(engine_cl
         output=out,
         strategy="mars",
         quiet=True,
-        config={"preset": "lightweight", "max_tokens": 96, "verify_max_tokens": 48},
+        config={"preset": "lightweight", "max_tokens": 48, "verify_max_tokens": 24},
     )
     summary = await run_jsonl(options, engine_client)
     records = _records(out)
@@ -63,7 +63,7 @@ def test_a_killed_run_resumes_with_every_id_exactly_once(tmp_path: Path):
         "--strategy",
         "plain",
         "--set",
-        "max_tokens=48",
+        "max_tokens=16",
         "--set",
         "temperature=0.7",
         "--concurrency",
