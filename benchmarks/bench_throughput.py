@@ -41,7 +41,7 @@ from benchmarks.harness import (
 )
 from engine import ModelClient, Usage
 from strategies import BatchItem, build_config, get_optimizer, run_batch, strategy_names
-from strategies.cli import parse_settings
+from strategies.cli import add_set_argument, parse_settings
 
 DEFAULT_OUT = RESULTS / "throughput.json"
 SEED = 0
@@ -180,14 +180,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--q", default="1,4,16", help="comma-separated question counts")
     p.add_argument("--max-tokens", type=int, default=96, help="completion budget per response")
     p.add_argument("--sequential-max-q", type=int, default=16, help="skip the sequential mode above this Q")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="a strategy setting (TOML value) for every strategy that has it: --set preset=lightweight",
-    )
+    add_set_argument(p, "a strategy setting (TOML value) for every strategy that has it: --set preset=lightweight")
     args = parse(common_args(p, DEFAULT_OUT), argv)
     args.settings = parse_settings(args.overrides)
     return args

@@ -59,7 +59,16 @@ import httpx
 
 import engine
 from benchmarks.datasets import generate
-from benchmarks.harness import RESULTS, ResultFile, common_args, describe_engine, parse, wilson_interval, write_result
+from benchmarks.harness import (
+    RESULTS,
+    ResultFile,
+    common_args,
+    describe_engine,
+    failed,
+    parse,
+    wilson_interval,
+    write_result,
+)
 from benchmarks.vllm_server import ENTRY_POINT, VLLMServer, port_is_free, sum_counters
 from engine import ModelEntry, OptivllmError, Usage, VLLMClient
 from engine.vllm_client import engine_kwargs
@@ -663,10 +672,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except (BenchError, OptivllmError) as err:
-        print(f"error: {type(err).__name__}: {err}", file=sys.stderr)
-        if args.out.exists():
-            print(f"rows measured so far are in {args.out}; add --resume to go on from there", file=sys.stderr)
-        return 1
+        return failed(args, err)
     print(f"wrote {args.out}")
     return 0
 

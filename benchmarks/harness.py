@@ -208,12 +208,17 @@ def main_on_engine(
         with VLLMClient(args.model) as client:
             asyncio.run(run(client, args))
     except OptivllmError as err:
-        print(f"error: {type(err).__name__}: {err}", file=sys.stderr)
-        if args.out.exists():
-            print(f"rows measured so far are in {args.out}; add --resume to go on from there", file=sys.stderr)
-        return 1
+        return failed(args, err)
     print(f"wrote {args.out}")
     return 0
+
+
+def failed(args: argparse.Namespace, err: BaseException) -> int:
+    """A benchmark stopped by an error: say why and where the rows measured so far are; exit code 1."""
+    print(f"error: {type(err).__name__}: {err}", file=sys.stderr)
+    if args.out.exists():
+        print(f"rows measured so far are in {args.out}; add --resume to go on from there", file=sys.stderr)
+    return 1
 
 
 def write_result(path: Path, payload: dict[str, Any]) -> Path:

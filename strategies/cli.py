@@ -142,14 +142,7 @@ def _add_engine_args(p: argparse.ArgumentParser, *, default_strategy: str) -> No
     p.add_argument("--model", "-m", help="model registry entry (default: the registry's default)")
     p.add_argument("--models", type=Path, help="path of models.toml")
     p.add_argument("--config", "-c", type=Path, help="TOML file of strategy settings")
-    p.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="one strategy setting, value in TOML syntax (repeatable): --set num_agents=4",
-    )
+    add_set_argument(p, "one strategy setting, value in TOML syntax (repeatable): --set num_agents=4")
 
 
 # -- commands ---------------------------------------------------------------------------------
@@ -263,6 +256,11 @@ def _read_config(path: Path, strategy: str) -> dict[str, Any]:
     # either the settings at top level, or a [strategy-name] table
     table = data.get(strategy)
     return dict(table) if isinstance(table, dict) else data
+
+
+def add_set_argument(parser: argparse.ArgumentParser, help: str) -> None:
+    """The repeatable `--set KEY=VALUE` option (read with `parse_settings`)."""
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help=help)
 
 
 def parse_settings(items: Sequence[str]) -> dict[str, Any]:
