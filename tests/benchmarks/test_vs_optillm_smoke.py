@@ -20,7 +20,6 @@ from benchmarks import bench_vs_optillm, report
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "benchmarks" / "bench_vs_optillm.py"
-NO_REGISTRY = ("NewConnectionError", "Failed to establish a new connection", "Temporary failure in name resolution")
 
 
 def _ensure_optillm() -> None:
@@ -31,9 +30,7 @@ def _ensure_optillm() -> None:
     setup = subprocess.run(
         ["bash", str(ROOT / "benchmarks" / "setup_optillm.sh")], capture_output=True, text=True, cwd=ROOT, env=env
     )
-    if setup.returncode != 0:
-        if any(marker in setup.stderr for marker in NO_REGISTRY):
-            pytest.skip(f"optillm is not installed and pip cannot reach the registry:\n{setup.stderr[-2000:]}")
+    if setup.returncode != 0:  # a skip would check nothing: CI's machines reach the registry
         pytest.fail(f"benchmarks/setup_optillm.sh failed:\n{setup.stderr[-4000:]}")
 
 
