@@ -61,8 +61,9 @@ def bench_config(strategy: str, max_tokens: int, settings: dict[str, Any] | None
     return config
 
 
-def _mode(wall: float, q: int, usage: Usage, failures: int) -> dict[str, Any]:
+def _mode(wall: float, q: int, usage: Usage, failures: int, calls: int) -> dict[str, Any]:
     return {
+        "engine_calls": calls,
         "wall_s": round(wall, 3),
         "questions_per_s": round(q / wall, 4) if wall else 0.0,
         "completion_tokens": usage.completion_tokens,
@@ -108,13 +109,13 @@ async def measure(
     recording = RecordingClient(client)
     wall, failures = await _run(items, strategy, config, recording, concurrency=q)
     row: dict[str, Any] = {"strategy": strategy, "q": q, "config": config}
-    row["batched"] = _mode(wall, q, recording.stats.total, failures)
+    row["batched"] = _mode(wall, q, recording.stats.total, failures, recording.calls)
 
     # 2) limit: the same requests and lengths, one engine call, no strategy in between
     await _reset(client)
     replay = RecordingClient(client)
     limit_wall, _ = await replay_as_one_batch(replay, recording.recorded)
-    row["limit"] = _mode(limit_wall, q, replay.stats.total, 0)
+    row["limit"] = _mode(limit_wall, q, replay.stats.total, 0, replay.calls)
     row["efficiency"] = round(limit_wall / wall, 3) if wall else None
 
     # 3) sequential: one request at a time, one query after another
@@ -122,7 +123,7 @@ async def measure(
         await _reset(client)
         serial = SequentialClient(client)
         seq_wall, seq_failures = await _run(items, strategy, config, serial, concurrency=1)
-        row["sequential"] = _mode(seq_wall, q, serial.stats.total, seq_failures)
+        row["sequential"] = _mode(seq_wall, q, serial.stats.total, seq_failures, serial.calls)
         row["speedup"] = round(seq_wall / wall, 3) if wall else None
         row["speedup_tokens_per_s"] = round(
             row["batched"]["completion_tokens_per_s"] / max(row["sequential"]["completion_tokens_per_s"], 1e-9), 3

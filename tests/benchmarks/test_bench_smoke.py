@@ -34,9 +34,12 @@ async def test_throughput_benchmark_writes_all_three_modes(engine_client: VLLMCl
             assert row[mode]["wall_s"] > 0 and row[mode]["engine_requests"] > 0
         assert row["limit"]["engine_requests"] == row["batched"]["engine_requests"]
         assert row["speedup"] > 0 and row["efficiency"] > 0
-    # the sequential client really sent one request per engine call
+    # the sequential client really sent one request per engine call; the batched run batched them
+    # (request counts of the two runs may differ: MARS decides from what the model wrote)
     mars = payload["rows"][1]
-    assert mars["sequential"]["engine_requests"] >= mars["batched"]["engine_requests"] - 4
+    assert mars["sequential"]["engine_calls"] == mars["sequential"]["engine_requests"]
+    assert mars["batched"]["engine_calls"] < mars["batched"]["engine_requests"]
+    assert mars["limit"]["engine_calls"] == 1
 
 
 async def test_accuracy_benchmark_reports_intervals(engine_client: VLLMClient, tmp_path: Path):
