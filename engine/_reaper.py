@@ -126,7 +126,7 @@ def _watch(parent_pid: int) -> None:
                     proc.pid != me
                     and proc.pid not in tracked
                     and proc.create_time() >= since
-                    and is_engine_process(proc)
+                    and _is_engine_process(proc)
                 ):
                     tracked[proc.pid] = proc
         except psutil.Error:
@@ -137,7 +137,7 @@ def _watch(parent_pid: int) -> None:
     _end(list(tracked.values()))
 
 
-def is_engine_process(proc: object) -> bool:
+def _is_engine_process(proc: object) -> bool:
     """Not multiprocessing's resource tracker: it is the whole process's, and ends by itself."""
     import psutil
 

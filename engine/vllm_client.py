@@ -36,7 +36,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from engine._environment import prepare_environment
-from engine._reaper import Reaper, is_engine_process
+from engine._reaper import Reaper
 from engine.client import SamplingArg, TagArg, pair_requests
 from engine.errors import (
     ClientError,
@@ -225,19 +225,6 @@ class VLLMClient:
             del self._engine
         finally:
             self._reaper.close()
-
-    @property
-    def engine_pids(self) -> list[int]:
-        """Process ids of the engine processes (engine cores, workers) this process runs now.
-
-        Every client's: a process with two clients lists both engines' processes.
-        """
-        import psutil
-
-        if self._closed:
-            return []
-        me, watchdog = psutil.Process(), self._reaper.pid
-        return sorted(p.pid for p in me.children(recursive=True) if p.pid != watchdog and is_engine_process(p))
 
     async def __aenter__(self) -> VLLMClient:
         return self
