@@ -38,10 +38,11 @@ VERIFY_SYSTEM = (
     "SCORE: a number from 0 to 1, your confidence that the final answer is correct"
 )
 
+SOLUTION_PREFIX = "Problem:\n{query}\n\nSolution:\n{solution}\n\n"
+"""How every prompt about one solution begins, so its reviews and other follow-ups share a prefix."""
+
 VERIFY_PROMPT = (
-    "Problem:\n{query}\n\n"
-    "Solution under review:\n{solution}\n\n"
-    "---\n"
+    SOLUTION_PREFIX + "---\n"
     "You are {verifier}, giving independent review {pass_index} of {passes} of this solution. "
     "Check it now and end with the VERDICT and SCORE lines."
 )
@@ -111,12 +112,17 @@ def cross_assignments(authors: Sequence[int | None], agent_ids: Sequence[str], p
     return out
 
 
-def verify_prompt(query: str, solution: Solution, verifier: str, pass_index: int, passes: int) -> Prompt:
-    """The review request of `verifier` for `solution`, pass `pass_index` (1-based) of `passes`."""
+def verify_prompt(
+    query: str, solution: Solution, verifier: str, pass_index: int, passes: int, *, system: str = VERIFY_SYSTEM
+) -> Prompt:
+    """The review request of `verifier` for `solution`, pass `pass_index` (1-based) of `passes`.
+
+    `system` must carry the reviewer rules and the verdict format of `VERIFY_SYSTEM`.
+    """
     return followup_prompt(
         query,
         VERIFY_PROMPT,
-        system=VERIFY_SYSTEM,
+        system=system,
         solution=solution.reasoning,
         verifier=verifier,
         pass_index=pass_index,
@@ -134,11 +140,13 @@ async def verify_batch(
     tag: str = "verification",
     pass_offset: int = 0,
     passes: int | None = None,
+    system: str = VERIFY_SYSTEM,
 ) -> list[list[Review]]:
     """Every review of `assignments[k]` for `solutions[k]` in one `generate` call, in pass order.
 
     `pass_offset` and `passes` number the passes when a round goes out in several calls (the
-    assignments then hold the later passes only): pass `pass_offset + 1` of `passes`.
+    assignments then hold the later passes only): pass `pass_offset + 1` of `passes`. `system`
+    replaces the reviewer system prompt by one that contains it (MARS's team prompt).
     """
     if len(assignments) != len(solutions):
         raise ValueError(f"{len(solutions)} solutions but {len(assignments)} reviewer assignments")
@@ -150,7 +158,7 @@ async def verify_batch(
     reviews: list[list[Review]] = [[] for _ in solutions]
     if not jobs:
         return reviews
-    prompts = [verify_prompt(query, *job[1:]) for job in jobs]
+    prompts = [verify_prompt(query, *job[1:], system=system) for job in jobs]
     completions = await client.generate(prompts, sampling.with_(n=1), tag=tag)
     for (k, solution, verifier, pass_index, _), completion in zip(jobs, completions, strict=True):
         verdict = parse_verdict(completion.text)

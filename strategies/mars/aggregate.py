@@ -60,7 +60,7 @@ async def _rsa(run: MarsRun, pool: list[Solution]) -> list[Aggregate]:
             k=config.rsa_subset_size,
             samplings=samplings,
             tag=Phase.AGGREGATION,
-            system=run.system,
+            system=run.team_system,
         )
         generations.append([{"id": m.solution.id, "parents": list(m.parents)} for m in merged])
         population = [m.solution for m in merged]
@@ -77,7 +77,7 @@ async def _moe(run: MarsRun, pool: list[Solution]) -> list[Aggregate]:
         experts=config.moe_experts,
         sampling=run.solve_sampling(config.agent_temperatures[0]),
         tag=Phase.AGGREGATION,
-        system=run.system,
+        system=run.team_system,
     )
     run.details["aggregation"] = {"method": "moe", "experts": list(merged.parents)}
     return [merged]

@@ -14,6 +14,7 @@ from strategies.common.sampling import sample_solutions
 from strategies.mars.errors import ExplorationError, phase_errors
 from strategies.mars.events import ExplorationStarted, SolutionGenerated
 from strategies.mars.phases import Phase
+from strategies.mars.prompts import SOLVE_PROMPT
 from strategies.mars.run import MarsRun
 from strategies.solution import Solution
 
@@ -22,7 +23,7 @@ async def explore(run: MarsRun) -> list[Solution]:
     """The agents' non-empty solutions; raises `ExplorationError` when every response is empty."""
     config = run.config
     await run.sink.emit(ExplorationStarted(num_agents=config.num_agents))
-    prompts = [solve_prompt(run.query, system=run.system)] * config.num_agents
+    prompts = [solve_prompt(run.query, system=run.team_system, template=SOLVE_PROMPT)] * config.num_agents
     samplings = [run.solve_sampling(t) for t in config.agent_temperatures]
     with phase_errors(ExplorationError):
         solutions = await sample_solutions(

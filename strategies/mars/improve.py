@@ -35,7 +35,7 @@ def improve_prompt(run: MarsRun, solution: Solution, approaches: list[Approach])
     return followup_prompt(
         run.query,
         IMPROVE_PROMPT,
-        system=run.system,
+        system=run.team_system,
         solution=solution.reasoning,
         feedback=feedback or NO_FEEDBACK,
         peers=peer_block,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from strategies.common.prompts import followup_prompt
 from strategies.mars.errors import ImprovementError, phase_errors
 from strategies.mars.phases import Phase
-from strategies.mars.prompts import APPROACH_PROMPT, APPROACH_SYSTEM
+from strategies.mars.prompts import APPROACH_PROMPT
 from strategies.mars.run import MarsRun
 from strategies.solution import Solution
 
@@ -64,7 +64,7 @@ async def extract_approaches(run: MarsRun, pool: list[Solution]) -> list[Approac
     if not sources:
         return []
     prompts = [
-        followup_prompt(run.query, APPROACH_PROMPT, system=APPROACH_SYSTEM, solution=s.reasoning) for s in sources
+        followup_prompt(run.query, APPROACH_PROMPT, system=run.team_system, solution=s.reasoning) for s in sources
     ]
     sampling = run.verify_sampling.with_(max_tokens=APPROACH_MAX_TOKENS)
     with phase_errors(ImprovementError):

@@ -1,26 +1,48 @@
-"""MARS's own prompt templates: improvement and the strategy network's approach extraction.
+"""MARS's prompt layout: one team system prompt, then the problem, then the solution, then the role.
 
-Exploration uses `strategies.common.prompts.solve_prompt`, verification the templates of
-`strategies.common.verify`, aggregation those of `strategies.common.aggregate`. As everywhere,
-what all prompts of a query share comes first (the problem), then the solution, and the parts
-that vary (feedback, peers' approaches, the instruction) last.
+Every MARS request of a query starts with the same tokens: `MARS_SYSTEM` (after the user's
+system prompt, if any) and `Problem:`. A request about one solution (its reviews, its
+approach summary, its revision) goes on with the same `Solution:` block, and only what follows
+the `---` line differs by role. So the engine's prefix cache serves the system prompt across
+questions, the problem across phases, and a solution's text from its first review to its
+revision; only the role's instruction and the feedback are prefilled anew. Verification fills
+the templates of `strategies.common.verify`, aggregation those of `strategies.common.aggregate`.
 
 Example:
-    >>> "{feedback}" in IMPROVE_PROMPT and IMPROVE_PROMPT.startswith("Problem:")
+    >>> IMPROVE_PROMPT.startswith(SOLUTION_PREFIX) and APPROACH_PROMPT.startswith(SOLUTION_PREFIX)
     True
 """
 
 from __future__ import annotations
 
-IMPROVE_PROMPT = (
+from strategies.common.prompts import join_system
+from strategies.common.verify import SOLUTION_PREFIX, VERIFY_SYSTEM
+
+__all__ = ["APPROACH_PROMPT", "IMPROVE_PROMPT", "MARS_SYSTEM", "SOLUTION_PREFIX", "SOLVE_PROMPT", "team_system"]
+
+MARS_SYSTEM = (
+    "You are one agent of a team that solves problems in mathematics, logic and reasoning. "
+    "Each request gives you one role: solver, reviewer, reviser or summarizer.\n\n"
+    "As a solver or reviser, reason step by step, then state the final answer on its own last "
+    "line as: Answer: <answer>\n\n"
+    "As a reviewer: " + VERIFY_SYSTEM
+)
+"""The system prompt of every MARS request: all roles' rules, so all requests share it."""
+
+SOLVE_PROMPT = (
     "Problem:\n{query}\n\n"
-    "Your previous solution:\n{solution}\n\n"
+    "---\n"
+    "You are the solver. Solve the problem step by step. End with the final answer on its own "
+    "line as: Answer: <answer>"
+)
+
+IMPROVE_PROMPT = (
+    SOLUTION_PREFIX + "---\n"
+    "You are the reviser: you wrote this solution, and the reviewers did not accept it.\n\n"
     "Reviewers' feedback on it:\n{feedback}\n"
     "{peers}\n"
-    "---\n"
-    "The reviewers did not accept this solution. Find what is wrong, fix it, and write a "
-    "corrected, complete solution. End with the final answer on its own line as: "
-    "Answer: <answer>"
+    "Find what is wrong, fix it, and write a corrected, complete solution. End with the final "
+    "answer on its own line as: Answer: <answer>"
 )
 
 FEEDBACK_ITEM = "Reviewer {number}: {text}"
@@ -29,11 +51,13 @@ NO_FEEDBACK = "(The reviewers gave no usable feedback; check every step yourself
 
 PEERS_BLOCK = "\nApproaches other agents found promising:\n{approaches}\n"
 
-APPROACH_SYSTEM = "You describe how a solution works in one plain sentence."
-
 APPROACH_PROMPT = (
-    "Problem:\n{query}\n\n"
-    "Solution:\n{solution}\n\n"
-    "---\n"
-    "In one sentence, describe the approach this solution takes: the method, not the answer."
+    SOLUTION_PREFIX + "---\n"
+    "You are the summarizer. In one plain sentence, describe the approach this solution takes: "
+    "the method, not the answer."
 )
+
+
+def team_system(system: str | None) -> str:
+    """The system prompt of every MARS request: the user's `system` (if any), then `MARS_SYSTEM`."""
+    return join_system(system, MARS_SYSTEM)

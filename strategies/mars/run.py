@@ -24,6 +24,7 @@ from strategies.common.verify import Review
 from strategies.events import EventCallback, EventSink
 from strategies.mars.config import MarsConfig
 from strategies.mars.events import MarsEvent
+from strategies.mars.prompts import team_system
 from strategies.solution import Solution, SolutionMetadata
 from strategies.tracking import TrackedClient
 
@@ -65,6 +66,11 @@ class MarsRun:
         """The index of the agent that wrote `solution`, or None (an aggregate)."""
         ids = self.config.agent_ids
         return ids.index(solution.agent_id) if solution.agent_id in ids else None
+
+    @property
+    def team_system(self) -> str:
+        """The system prompt of every request of the run (see `strategies.mars.prompts`)."""
+        return team_system(self.system)
 
     def solve_sampling(self, temperature: float) -> Sampling:
         """Sampling of a written solution at `temperature`."""

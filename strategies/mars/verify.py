@@ -8,7 +8,8 @@ positive: after a negative review the round cannot verify a solution, so its lat
 could not change the outcome. With a single agent, whose only peer would be itself,
 the reviews go to the "independent-verifier" persona instead, never to the author's id. An
 unparseable review counts as not positive and is noted in the run's fallbacks. Aggregates (no
-agent wrote them) may go to any agent. Reviews use their own system prompt, not the user's.
+agent wrote them) may go to any agent. Reviews share the run's team system prompt, whose
+reviewer rules fix the verdict format.
 
 Example:
     >>> pool = await verify(run, pool)   # doctest: +SKIP
@@ -37,7 +38,13 @@ async def verify(run: MarsRun, solutions: list[Solution]) -> list[Solution]:
             reviews = await _lazy_reviews(run, solutions, assignments)
         else:
             reviews = await verify_batch(
-                run.client, run.query, solutions, assignments, sampling=run.verify_sampling, tag=Phase.VERIFICATION
+                run.client,
+                run.query,
+                solutions,
+                assignments,
+                sampling=run.verify_sampling,
+                tag=Phase.VERIFICATION,
+                system=run.team_system,
             )
     checked = []
     for solution, round_reviews in zip(solutions, reviews, strict=True):
@@ -75,6 +82,7 @@ async def _lazy_reviews(run: MarsRun, solutions: list[Solution], assignments: li
             tag=Phase.VERIFICATION,
             pass_offset=p,
             passes=passes,
+            system=run.team_system,
         )
         for k, got in zip(open_, batch, strict=True):
             reviews[k].extend(got)

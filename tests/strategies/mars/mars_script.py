@@ -15,9 +15,8 @@ from typing import Any
 
 from engine import Prompt, Sampling, ScriptedClient
 from strategies.common.aggregate import MOE_PROMPT, RSA_PROMPT
-from strategies.common.verify import VERIFY_SYSTEM
 from strategies.mars import MarsConfig
-from strategies.mars.prompts import APPROACH_SYSTEM, IMPROVE_PROMPT
+from strategies.mars.prompts import APPROACH_PROMPT, IMPROVE_PROMPT
 
 Responder = Callable[[Prompt, Sampling], str]
 
@@ -26,6 +25,7 @@ INCORRECT = "The sum is wrong.\nVERDICT: INCORRECT\nSCORE: 0.1"
 
 _MARKERS = {
     "improve": IMPROVE_PROMPT.split("\n")[-1],
+    "approach": APPROACH_PROMPT.split("\n")[-1],
     "aggregate_rsa": RSA_PROMPT.split("\n")[-1],
     "aggregate_moe": MOE_PROMPT.split("\n")[-1],
 }
@@ -35,11 +35,11 @@ _AUTHOR_RE = re.compile(r"written by (agent-\d+)")
 
 def phase_of(prompt: Prompt) -> str:
     """Which MARS step a prompt belongs to: solve, verify, approach, improve or aggregate."""
-    if prompt.system == VERIFY_SYSTEM:
-        return "verify"
-    if prompt.system == APPROACH_SYSTEM:
-        return "approach"
     text = prompt.messages[-1].content
+    if _VERIFIER_RE.search(text):
+        return "verify"
+    if text.endswith(_MARKERS["approach"]):
+        return "approach"
     if text.endswith(_MARKERS["improve"]):
         return "improve"
     if text.endswith(_MARKERS["aggregate_rsa"]) or text.endswith(_MARKERS["aggregate_moe"]):

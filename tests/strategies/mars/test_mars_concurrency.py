@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 from engine import Prompt, Sampling
 from strategies import Solution
@@ -11,12 +12,17 @@ from tests.strategies.mars.mars_script import CORRECT, INCORRECT, MarsScript, ea
 
 
 async def test_eight_concurrent_runs_on_one_client_each_get_their_own_answer() -> None:
+    def asked(prompt: Prompt) -> int:
+        match = re.search(r"What is (\d+) plus", prompt.messages[-1].content)
+        assert match, prompt.messages[-1].content
+        return int(match[1])
+
     def solve(prompt: Prompt, sampling: Sampling) -> str:
-        n = int(prompt.messages[-1].content.split()[2])
+        n = asked(prompt)
         return f"{n} + {n} = {2 * n}. Answer: {2 * n}"
 
     def improve(prompt: Prompt, sampling: Sampling) -> str:
-        n = int(prompt.messages[-1].content.split()[3])
+        n = asked(prompt)
         return f"Again: {n} + {n} = {2 * n}. Answer: {2 * n}"
 
     # reviews reject first attempts, so every run goes through an improvement iteration

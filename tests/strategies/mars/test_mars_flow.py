@@ -21,6 +21,7 @@ from strategies.mars import (
     Phase,
     VerificationError,
 )
+from strategies.mars.prompts import team_system
 from tests.strategies.mars.mars_script import CORRECT, INCORRECT, MarsScript, eager, eager_lightweight, phase_of
 
 
@@ -215,16 +216,14 @@ async def test_empty_query_is_an_input_error(script: MarsScript) -> None:
         await Mars().optimize("  ", script.client())
 
 
-async def test_user_system_prompt_reaches_the_writers_but_not_the_reviewers(
-    script: MarsScript,
-) -> None:
+async def test_every_request_shares_one_system_prompt_led_by_the_users(script: MarsScript) -> None:
     script.verify = lambda p, s: INCORRECT
     client = script.client()
     await Mars(eager_lightweight(max_iterations=1)).optimize("2+2?", client, system="Answer like a pirate.")
-    for call in client.calls:
-        for prompt in call.prompts:
-            expected = VERIFY_SYSTEM if phase_of(prompt) == "verify" else "Answer like a pirate."
-            assert prompt.system == expected
+    prompts = [prompt for call in client.calls for prompt in call.prompts]
+    assert {phase_of(p) for p in prompts} >= {"solve", "verify", "improve"}
+    assert {p.system for p in prompts} == {team_system("Answer like a pirate.")}
+    assert prompts[0].system.startswith("Answer like a pirate.") and VERIFY_SYSTEM in prompts[0].system
 
 
 async def test_registered_and_built_by_name(script: MarsScript) -> None:

@@ -96,7 +96,7 @@ async def test_verification_prompts_share_their_prefix_and_vary_last() -> None:
     same_solution = [p for p in prompts if author_in(p) == "agent-0"]
     a, b = (p.messages[-1].content for p in same_solution)
     shared = a[: a.index("---")]
-    assert b.startswith(shared) and "Solution under review" in shared and a != b
+    assert b.startswith(shared) and "Solution:" in shared and a != b
     assert all(p.system == prompts[0].system for p in prompts)
 
 
