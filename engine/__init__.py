@@ -8,7 +8,7 @@ Example:
 """
 
 from engine._environment import engine_environment
-from engine.client import ModelClient, pair_requests
+from engine.client import ModelClient
 from engine.embedded import cache_dir, ensure_embedded_model
 from engine.errors import (
     ClientError,
@@ -22,6 +22,7 @@ from engine.errors import (
     RequestAbortedError,
     StrategyError,
 )
+from engine.fanout import StopCheck, StreamOutcome, stream_until
 from engine.hardware import CpuInfo, DtypeChoice, cpu_info, resolve_dtype
 from engine.registry import (
     ModelEntry,
@@ -32,6 +33,7 @@ from engine.registry import (
     resolve_model_source,
 )
 from engine.scripted import ScriptedCall, ScriptedClient, ScriptedReply
+from engine.tracking import TrackedClient
 from engine.types import (
     Completed,
     Completion,
@@ -41,9 +43,12 @@ from engine.types import (
     ResponseEvent,
     Role,
     Sampling,
+    SamplingArg,
+    TagArg,
     TextDelta,
     TokenLogprobs,
     TopLogprob,
+    pair_requests,
 )
 from engine.usage import ClientStats, Usage, UsageLedger
 from engine.vllm_client import VLLMClient
@@ -72,14 +77,19 @@ __all__ = [
     "ResponseEvent",
     "Role",
     "Sampling",
+    "SamplingArg",
     "SamplingDefaults",
     "ScriptedCall",
     "ScriptedClient",
     "ScriptedReply",
+    "StopCheck",
     "StrategyError",
+    "StreamOutcome",
+    "TagArg",
     "TextDelta",
     "TokenLogprobs",
     "TopLogprob",
+    "TrackedClient",
     "Usage",
     "UsageLedger",
     "VLLMClient",
@@ -92,4 +102,5 @@ __all__ = [
     "parse_registry",
     "resolve_dtype",
     "resolve_model_source",
+    "stream_until",
 ]

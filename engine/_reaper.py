@@ -18,10 +18,9 @@ finds nothing left to kill and confirms it by exiting. The watchdog is a plain P
 process (`python -m engine._reaper PARENT_PID`) using psutil, which vLLM depends on.
 
 Example:
-    >>> reaper = Reaper.start()              # doctest: +SKIP
-    >>> ...                                  # start the engine's processes
-    >>> reaper.engine_started()              # doctest: +SKIP
-    >>> reaper.close()                       # doctest: +SKIP
+    >>> reaper = Reaper.start()    # before the engine's processes are started
+    >>> reaper.engine_started()    # they are up: record them, stop watching for new ones
+    >>> reaper.close()
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 `generate` takes every request of a step at once, so an engine can schedule them as one batch;
 `stream` yields the text of one request as it is generated and aborts it in the engine when the
-consumer stops reading. Implementations: `VLLMClient` (in-process vLLM) and `ScriptedClient`
+consumer stops reading; `generate_until` streams many at once, each with its own stop condition. Implementations: `VLLMClient` (in-process vLLM) and `ScriptedClient`
 (canned answers, for testing strategy logic).
 
 Example:
@@ -16,12 +16,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Protocol, runtime_checkable
 
-from engine.errors import InputError
-from engine.types import Completion, Prompt, ResponseEvent, Sampling
+from engine.fanout import StopCheck, StreamOutcome
+from engine.types import Completion, Prompt, ResponseEvent, Sampling, SamplingArg, TagArg
 from engine.usage import ClientStats
-
-SamplingArg = Sampling | Sequence[Sampling]
-TagArg = str | None | Sequence[str | None]
 
 
 @runtime_checkable
@@ -59,30 +56,13 @@ class ModelClient(Protocol):
         """Yield `TextDelta`s then one `Completed`; closing the iterator early aborts the request."""
         ...
 
+    async def generate_until(
+        self, prompts: Sequence[Prompt], samplings: SamplingArg, stops: Sequence[StopCheck], *, tag: TagArg = None
+    ) -> list[StreamOutcome]:
+        """Stream every request at once; stop (abort in the engine) request i when `stops[i]`
+        returns True for a new piece of its text. See `engine.fanout.stream_until`."""
+        ...
+
     def count_prompt_tokens(self, prompt: Prompt) -> int:
         """How many tokens `prompt` takes once rendered with the model's chat template."""
         ...
-
-
-def pair_requests(
-    prompts: Sequence[Prompt], samplings: SamplingArg, tag: TagArg
-) -> list[tuple[Prompt, Sampling, str | None]]:
-    """Pair each prompt with its sampling and tag, broadcasting single values.
-
-    >>> len(pair_requests([Prompt.user("a"), Prompt.user("b")], Sampling(), "explore"))
-    2
-    """
-    n = len(prompts)
-    if isinstance(samplings, Sampling):
-        samp: Sequence[Sampling] = [samplings] * n
-    else:
-        samp = list(samplings)
-    tags: Sequence[str | None] = [tag] * n if tag is None or isinstance(tag, str) else list(tag)
-    if len(samp) != n:
-        raise InputError(f"generate got {n} prompts but {len(samp)} samplings; pass one or {n}")
-    if len(tags) != n:
-        raise InputError(f"generate got {n} prompts but {len(tags)} tags; pass one or {n}")
-    for p in prompts:
-        if not isinstance(p, Prompt):
-            raise InputError(f"generate expects Prompt objects, got {type(p).__name__}")
-    return list(zip(prompts, samp, tags, strict=True))

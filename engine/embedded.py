@@ -114,7 +114,7 @@ def _convert_gguf(gguf: Path, out: Path) -> None:
     if hasattr(config, "quantization_config"):
         del config.quantization_config
     config.architectures = ["LlamaForCausalLM"]
-    plain = LlamaForCausalLM(config).to(torch.bfloat16)
+    plain = LlamaForCausalLM(config).to(torch.bfloat16)  # type: ignore[arg-type]  # transformers' stub types .to() as a device move only
     plain.load_state_dict(quantized.state_dict())
     plain.save_pretrained(str(out))
     tokenizer.save_pretrained(str(out))

@@ -72,8 +72,8 @@ class CpuInfo:
     @property
     def isa_flags(self) -> list[str]:
         """The flags that decide CPU kernel speed (vector width, bf16, AMX), sorted."""
-        keep = ("avx2", "avx512f", "avx512_bf16", "avx512_fp16", "amx_bf16", "amx_tile", "amx_int8", "avx_vnni")
-        keep += _ARM_BF16_FLAGS + ("sve", "sve2", "asimd")
+        x86 = ("avx2", "avx512f", "avx512_bf16", "avx512_fp16", "amx_bf16", "amx_tile", "amx_int8", "avx_vnni")
+        keep = {*x86, *_ARM_BF16_FLAGS, "sve", "sve2", "asimd"}
         return sorted(f for f in self.flags if f in keep)
 
     def describe(self) -> str:

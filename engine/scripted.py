@@ -20,9 +20,20 @@ import itertools
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from engine.client import SamplingArg, TagArg, pair_requests
 from engine.errors import ClientError, ContextLengthError
-from engine.types import Completed, Completion, Prompt, ResponseEvent, Sampling, TextDelta, TokenLogprobs
+from engine.fanout import StopCheck, StreamOutcome, stream_until
+from engine.types import (
+    Completed,
+    Completion,
+    Prompt,
+    ResponseEvent,
+    Sampling,
+    SamplingArg,
+    TagArg,
+    TextDelta,
+    TokenLogprobs,
+    pair_requests,
+)
 from engine.usage import ClientStats, UsageLedger
 
 
@@ -105,6 +116,11 @@ class ScriptedClient:
         out = [c for p, s, t in requests for c in self._complete(p, s, t)]
         self._ledger.record(out)
         return out
+
+    async def generate_until(
+        self, prompts: Sequence[Prompt], samplings: SamplingArg, stops: Sequence[StopCheck], *, tag: TagArg = None
+    ) -> list[StreamOutcome]:
+        return await stream_until(self, prompts, samplings, stops, tag=tag)
 
     async def stream(
         self, prompt: Prompt, sampling: Sampling = Sampling(), *, tag: str | None = None

@@ -199,3 +199,33 @@ class Completed:
 
 
 ResponseEvent = TextDelta | Completed
+
+
+SamplingArg = Sampling | Sequence[Sampling]
+"""One sampling for every request of a call, or one per request."""
+TagArg = str | None | Sequence[str | None]
+"""One request tag (the phase) for every request of a call, or one per request."""
+
+
+def pair_requests(
+    prompts: Sequence[Prompt], samplings: SamplingArg, tag: TagArg
+) -> list[tuple[Prompt, Sampling, str | None]]:
+    """Pair each prompt with its sampling and tag, broadcasting single values.
+
+    >>> len(pair_requests([Prompt.user("a"), Prompt.user("b")], Sampling(), "explore"))
+    2
+    """
+    n = len(prompts)
+    if isinstance(samplings, Sampling):
+        samp: Sequence[Sampling] = [samplings] * n
+    else:
+        samp = list(samplings)
+    tags: Sequence[str | None] = [tag] * n if tag is None or isinstance(tag, str) else list(tag)
+    if len(samp) != n:
+        raise InputError(f"generate got {n} prompts but {len(samp)} samplings; pass one or {n}")
+    if len(tags) != n:
+        raise InputError(f"generate got {n} prompts but {len(tags)} tags; pass one or {n}")
+    for p in prompts:
+        if not isinstance(p, Prompt):
+            raise InputError(f"generate expects Prompt objects, got {type(p).__name__}")
+    return list(zip(prompts, samp, tags, strict=True))

@@ -52,6 +52,17 @@ class Usage(BaseModel):
             wall_s=self.wall_s + other.wall_s,
         )
 
+    def __sub__(self, other: Usage) -> Usage:
+        """What was spent since `other` (an earlier snapshot of the same counters)."""
+        return Usage(
+            requests=self.requests - other.requests,
+            prompt_tokens=self.prompt_tokens - other.prompt_tokens,
+            cached_tokens=self.cached_tokens - other.cached_tokens,
+            completion_tokens=self.completion_tokens - other.completion_tokens,
+            aborted_requests=self.aborted_requests - other.aborted_requests,
+            wall_s=self.wall_s - other.wall_s,
+        )
+
     @classmethod
     def of(cls, completions: Iterable[Completion], *, wall_s: float = 0.0) -> Usage:
         """The usage of a batch of completions (sample 0 of each request carries its prompt)."""

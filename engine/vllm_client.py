@@ -37,7 +37,6 @@ from typing import TYPE_CHECKING, Any
 
 from engine._environment import prepare_environment
 from engine._reaper import Reaper
-from engine.client import SamplingArg, TagArg, pair_requests
 from engine.errors import (
     ClientError,
     ConfigError,
@@ -46,6 +45,7 @@ from engine.errors import (
     EngineStartError,
     RequestAbortedError,
 )
+from engine.fanout import StopCheck, StreamOutcome, stream_until
 from engine.hardware import CPU_BLOCK_SIZE, cpu_info, resolve_dtype
 from engine.registry import ModelEntry, ModelRegistry, load_registry, resolve_model_source
 from engine.types import (
@@ -54,9 +54,12 @@ from engine.types import (
     Prompt,
     ResponseEvent,
     Sampling,
+    SamplingArg,
+    TagArg,
     TextDelta,
     TokenLogprobs,
     TopLogprob,
+    pair_requests,
 )
 from engine.usage import ClientStats, Usage, UsageLedger
 
@@ -145,6 +148,11 @@ class VLLMClient:
         completions = [c for task in tasks for c in task.result()]
         self._ledger.record(completions, wall_s=time.perf_counter() - start)
         return completions
+
+    async def generate_until(
+        self, prompts: Sequence[Prompt], samplings: SamplingArg, stops: Sequence[StopCheck], *, tag: TagArg = None
+    ) -> list[StreamOutcome]:
+        return await stream_until(self, prompts, samplings, stops, tag=tag)
 
     async def stream(
         self, prompt: Prompt, sampling: Sampling = Sampling(), *, tag: str | None = None
@@ -245,9 +253,10 @@ class VLLMClient:
     # -- input: Prompt/Sampling -> engine request ----------------------------------------------
 
     def _render(self, prompt: Prompt) -> list[int]:
-        text = self._tokenizer.apply_chat_template(
-            prompt.as_openai_messages(), tokenize=False, add_generation_prompt=True
-        )
+        messages: list[Any] = list(prompt.as_openai_messages())
+        text = self._tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        if not isinstance(text, str):
+            raise TypeError(f"the chat template rendered {type(text).__name__}, not text")
         return list(self._tokenizer.encode(text + prompt.assistant_prefix, add_special_tokens=False))
 
     def _checked_render(self, prompt: Prompt, tag: str | None) -> list[int]:
