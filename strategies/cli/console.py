@@ -6,7 +6,8 @@ FutureWarnings. A user running `optivllm run` wants optivllm's lines and its pro
 `engine_output_to(log)` points file descriptors 1 and 2 (inherited by every process the
 engine spawns) at a log file, and hands back a `Console` whose streams are the terminal
 the command started with. Command-line code writes through `console()`; library code never
-writes at all.
+writes at all. `logging_to_console` shows optivllm's own log records on that console while a
+command runs, and puts the logging configuration back afterwards.
 
 Example:
     >>> console().out is sys.stdout
@@ -15,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -83,3 +85,48 @@ def engine_output_to(log: Path) -> Iterator[Console]:
             os.close(fd)
         terminal.out.close()
         terminal.err.close()
+
+
+class _ConsoleHandler(logging.Handler):
+    """Writes each record to the stderr of the console active when it is emitted."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            console().err.write(self.format(record) + "\n")
+        except Exception:  # noqa: BLE001 - logging must never raise
+            self.handleError(record)
+
+
+OUR_LOGGERS = ("engine", "kernels", "strategies", "benchmarks")
+_FORMAT = "%(levelname)s %(name)s: %(message)s"
+
+
+@contextmanager
+def logging_to_console(*, verbose: bool) -> Iterator[None]:
+    """optivllm's own warnings (debug lines with -v) on the console; everything else to stderr.
+
+    Inside `engine_output_to`, stderr is the engine log; vLLM configures its own loggers itself.
+    The previous handlers, levels and propagation are restored when the block ends.
+    """
+    root = logging.getLogger()
+    saved_root = root.handlers[:], root.level
+    loggers = [logging.getLogger(name) for name in OUR_LOGGERS]
+    saved = [(lg.handlers[:], lg.level, lg.propagate) for lg in loggers]
+    everything_else = logging.StreamHandler()  # file descriptor 2: the engine log while redirected
+    everything_else.setFormatter(logging.Formatter(_FORMAT))
+    root.handlers = [everything_else]
+    root.setLevel(logging.WARNING)
+    ours = _ConsoleHandler()
+    ours.setFormatter(logging.Formatter(_FORMAT))
+    for lg in loggers:
+        lg.handlers = [ours]
+        lg.propagate = False
+        lg.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    try:
+        yield
+    finally:
+        root.handlers = saved_root[0]
+        root.setLevel(saved_root[1])
+        for lg, (handlers, level, propagate) in zip(loggers, saved, strict=True):
+            lg.handlers, lg.propagate = handlers, propagate
+            lg.setLevel(level)
