@@ -32,7 +32,7 @@ from benchmarks.harness import (
     wilson_interval,
 )
 from engine import ModelClient, Usage
-from strategies import get_optimizer, run_batch, strategy_names
+from strategies import get_strategy, run_batch, strategy_names
 
 DEFAULT_OUT = RESULTS / "accuracy.json"
 SEED = 1  # not the throughput benchmark's questions
@@ -41,7 +41,7 @@ SEED = 1  # not the throughput benchmark's questions
 async def evaluate(client: ModelClient, strategy: str, n: int, max_tokens: int, concurrency: int) -> dict[str, Any]:
     """Accuracy and cost of one strategy on `n` generated problems."""
     items = generate(n, seed=SEED)
-    optimizer = get_optimizer(strategy, bench_config(strategy, max_tokens))
+    optimizer = get_strategy(strategy, bench_config(strategy, max_tokens))
     usage = Usage()
     correct = graded = failures = 0
     start = time.perf_counter()

@@ -25,12 +25,12 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from benchmarks.datasets import generate
 from benchmarks.harness import RESULTS, common_args, describe_engine, parse, write_result
-from engine import ModelClient, Sampling
-from strategies import TrackedClient
-from strategies.common.prompts import solve_prompt
-from strategies.common.sampling import sample_solutions
-from strategies.common.verify import cross_assignments, verify_batch
-from strategies.solution import Solution
+from engine import ModelClient, Sampling, TrackedClient
+from strategies.blocks.prompts import solve_prompt
+from strategies.blocks.verify import cross_assignments, verify_batch
+from strategies.core.config import StrategyConfig
+from strategies.core.run import Run
+from strategies.core.solution import Solution
 
 DEFAULT_OUT = RESULTS / "prefix_cache.json"
 SEED = 0
@@ -46,7 +46,8 @@ async def explore(client: ModelClient, questions: list[str], max_tokens: int) ->
 
     async def one(question: str) -> tuple[str, list[Solution]]:
         prompts = [solve_prompt(question)] * len(TEMPERATURES)
-        return question, await sample_solutions(client, prompts, samplings, tag="exploration")
+        run = Run.start(question, client, StrategyConfig())
+        return question, await run.solutions("exploration", prompts, samplings)
 
     return list(await asyncio.gather(*(one(q) for q in questions)))
 
@@ -59,7 +60,12 @@ async def verify_all(client: ModelClient, work: Work, max_tokens: int) -> dict[s
     start = time.perf_counter()
     await asyncio.gather(
         *(
-            verify_batch(tracked, q, sols, cross_assignments(list(range(len(sols))), agents, PASSES), sampling=sampling)
+            verify_batch(
+                Run.start(q, tracked, StrategyConfig()),
+                sols,
+                cross_assignments(list(range(len(sols))), agents, PASSES),
+                sampling=sampling,
+            )
             for q, sols in work
         )
     )

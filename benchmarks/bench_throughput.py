@@ -40,7 +40,7 @@ from benchmarks.harness import (
     replay_as_one_batch,
 )
 from engine import ModelClient, Usage
-from strategies import BatchItem, build_config, get_optimizer, run_batch, strategy_names
+from strategies import BatchItem, build_config, get_strategy, run_batch, strategy_names
 from strategies.cli import add_set_argument, parse_settings
 
 DEFAULT_OUT = RESULTS / "throughput.json"
@@ -85,7 +85,7 @@ async def _reset(client: ModelClient) -> None:
 async def _run(
     items: list[BatchItem], strategy: str, config: dict[str, Any], client: ModelClient, concurrency: int
 ) -> tuple[float, int]:
-    optimizer = get_optimizer(strategy, config)
+    optimizer = get_strategy(strategy, config)
     start = time.perf_counter()
     failures = sum([r.error is not None async for r in run_batch(items, optimizer, client, concurrency=concurrency)])
     return time.perf_counter() - start, failures

@@ -73,7 +73,7 @@ from benchmarks.vllm_server import ENTRY_POINT, VLLMServer, port_is_free, sum_co
 from engine import ModelEntry, OptivllmError, Usage, VLLMClient
 from engine.vllm_client import engine_kwargs
 from kernels import grade_response
-from strategies import BatchItem, build_config, get_optimizer, run_batch
+from strategies import BatchItem, build_config, get_strategy, run_batch
 
 DEFAULT_OUT = RESULTS / "vs_optillm.json"
 SEED = 0
@@ -348,7 +348,7 @@ def in_process_counters() -> dict[str, float]:
 
 async def measure_optivllm(client: VLLMClient, pair: Pair, items: list[BatchItem], q: int, cap: int) -> dict[str, Any]:
     """optivllm's strategy on `items` with Q in flight, on the in-process engine."""
-    optimizer = get_optimizer(pair.strategy, pair.config(cap))
+    optimizer = get_strategy(pair.strategy, pair.config(cap))
     await client.reset_prefix_cache()
     client.reset_stats()
     before = in_process_counters()

@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine import Completion, ModelClient, Prompt, Sampling, cpu_info
-from engine.client import SamplingArg, TagArg, pair_requests
+from engine import Completion, ModelClient, Prompt, Sampling, TrackedClient, cpu_info
 from engine.hardware import THREAD_ENV
-from strategies import TrackedClient
+from engine.types import SamplingArg, TagArg, pair_requests
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

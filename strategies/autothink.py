@@ -34,12 +34,13 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from engine import Completion, Prompt, Sampling
-from strategies.base import StrategyConfig, register
-from strategies.common.pipeline import Pipeline, PipelineRun
+from strategies.core.config import StrategyConfig
+from strategies.core.run import Run
+from strategies.core.solution import Solution
+from strategies.core.strategy import Strategy
 from strategies.deep_thinking import DeepThinking, DeepThinkingConfig
 from strategies.deepconf import DeepConf, DeepConfConfig
 from strategies.plain import Plain, PlainConfig
-from strategies.solution import Solution
 
 Tier = Literal["easy", "medium", "hard"]
 
@@ -148,15 +149,17 @@ class AutoThinkConfig(StrategyConfig):
         return self
 
 
-@register(
-    "autothink",
-    description="Estimate query difficulty (text heuristic + one-token self-assessment), then "
-    "route: plain, deep_thinking with a budget for the tier, or deepconf.",
-    calls="0-1 assessment call + the routed strategy's calls",
-    config=AutoThinkConfig,
-)
-class AutoThink(Pipeline[AutoThinkConfig]):
-    async def solve(self, run: PipelineRun, query: str, system: str | None) -> tuple[Solution, str]:
+class AutoThink(Strategy[AutoThinkConfig]):
+    name = "autothink"
+    description = (
+        "Estimate query difficulty (text heuristic + one-token self-assessment), then "
+        "route: plain, deep_thinking with a budget for the tier, or deepconf."
+    )
+    calls = "0-1 assessment call + the routed strategy's calls"
+    config_class = AutoThinkConfig
+
+    async def solve(self, run: Run[AutoThinkConfig]) -> tuple[Solution, str]:
+        query, system = run.query, run.system
         cfg = self.config
         # 1) assess
         difficulty = await self._assess(run, query)
@@ -165,7 +168,7 @@ class AutoThink(Pipeline[AutoThinkConfig]):
         )
         # 2) route to the tier's strategy, on the run's tracked client
         inner = self._route(tier)
-        solution = await inner.optimize(query, run.client, system=system, on_event=run.on_event)
+        solution = await inner.optimize(query, run.client, system=system, on_event=run.sink.callback)
         inner_meta = solution.metadata
         run.fallbacks.extend(inner_meta.fallbacks)
         run.details.update(
@@ -182,7 +185,7 @@ class AutoThink(Pipeline[AutoThinkConfig]):
         )
         return solution, f"route:{tier}"
 
-    async def _assess(self, run: PipelineRun, query: str) -> Difficulty:
+    async def _assess(self, run: Run, query: str) -> Difficulty:
         features = _features(query)
         heuristic = _heuristic(*features)
         p_hard = None

@@ -11,23 +11,27 @@ The answer is whatever the kernels extract from the chosen text, so a response t
 with a period still has its answer. Confidence is the winner's rating as a share of 10.
 
 Example:
-    >>> bon = get_optimizer("best_of_n", samples=3)             # doctest: +SKIP
-    >>> solution = await bon.optimize("What is 6 * 7?", client)   # doctest: +SKIP
-    >>> solution.metadata.selection_rule                         # doctest: +SKIP
-    'best-rated'
+    >>> import asyncio
+    >>> from engine import ScriptedClient
+    >>> from strategies import get_strategy
+    >>> client = ScriptedClient(lambda prompt, sampling: "6 * 7 = 42.\\nVERDICT: CORRECT\\nSCORE: 0.9\\nRATING: 8\\nAnswer: 42")  # a model that says 42
+    >>> bon = get_strategy("best_of_n", samples=3)
+    >>> solution = asyncio.run(bon.optimize("What is 6 * 7?", client))
+    >>> solution.answer, solution.metadata.strategy
+    ('42', 'best_of_n')
 """
 
 from __future__ import annotations
 
 from pydantic import Field
 
-from strategies.base import register
-from strategies.common.pipeline import Pipeline, PipelineRun
-from strategies.common.prompts import solve_prompt
-from strategies.common.rating import RatingConfig, best_rated, rate_batch, unrated_fallbacks
-from strategies.common.sampling import SampledConfig
-from strategies.common.voting import consensus
-from strategies.solution import Solution
+from strategies.blocks.prompts import solve_prompt
+from strategies.blocks.rating import RatingConfig, best_rated, rate_batch, unrated_fallbacks
+from strategies.blocks.sampling import SampledConfig
+from strategies.blocks.voting import consensus
+from strategies.core.run import Run
+from strategies.core.solution import Solution
+from strategies.core.strategy import Strategy
 
 
 class BestOfNConfig(RatingConfig, SampledConfig):
@@ -36,22 +40,23 @@ class BestOfNConfig(RatingConfig, SampledConfig):
     samples: int = Field(3, ge=1, le=64, description="Solutions sampled (n), in one request.")
 
 
-@register(
-    "best_of_n",
-    description="Best-of-n: n samples in one request, each rated 0-10 by the model in one "
-    "batched call; the best rated wins (ties: consensus).",
-    calls="2 calls: 1 sampling request (n = samples) + samples rating requests; default 4 requests",
-    config=BestOfNConfig,
-)
-class BestOfN(Pipeline[BestOfNConfig]):
-    async def solve(self, run: PipelineRun, query: str, system: str | None) -> tuple[Solution, str]:
+class BestOfN(Strategy[BestOfNConfig]):
+    name = "best_of_n"
+    description = (
+        "Best-of-n: n samples in one request, each rated 0-10 by the model in one "
+        "batched call; the best rated wins (ties: consensus)."
+    )
+    calls = "2 calls: 1 sampling request (n = samples) + samples rating requests; default 4 requests"
+    config_class = BestOfNConfig
+
+    async def solve(self, run: Run[BestOfNConfig]) -> tuple[Solution, str]:
+        query, system = run.query, run.system
         cfg = self.config
         # 1) sample: n solutions in one request
         sampling = cfg.sampling(n=cfg.samples)
         samples = await run.solutions("sampling", [solve_prompt(query, system=system)], sampling)
         # 2) rate: every sample in one call
-        async with run.progress.phase("rating", requests=len(samples)):
-            ratings = await rate_batch(run.client, query, [s.reasoning for s in samples], sampling=cfg.rating_sampling)
+        ratings = await rate_batch(run, [s.reasoning for s in samples], sampling=cfg.rating_sampling)
         run.fallbacks.extend(unrated_fallbacks(ratings, "sample"))
         run.details.update(ratings=[r.summary() for r in ratings], answers=[s.answer_key for s in samples])
         # 3) select: the best rating, ties by consensus; the vote when nothing was rated

@@ -13,7 +13,14 @@ decode each branch greedily, and trust the branch whose answer the model is sure
    kernel); the most confident path of the winning answer is returned.
 
 Example:
-    >>> cot = get_optimizer("cot_decoding", k=5, max_tokens=256)   # doctest: +SKIP
+    >>> import asyncio
+    >>> from engine import ScriptedClient
+    >>> from strategies import get_strategy
+    >>> client = ScriptedClient(lambda prompt, sampling: "6 * 7 = 42.\\nVERDICT: CORRECT\\nSCORE: 0.9\\nRATING: 8\\nAnswer: 42")  # a model that says 42
+    >>> cot = get_strategy("cot_decoding", k=5, max_tokens=256)
+    >>> solution = asyncio.run(cot.optimize("What is 6 * 7?", client))
+    >>> solution.answer, solution.metadata.strategy
+    ('42', 'cot_decoding')
 """
 
 from __future__ import annotations
@@ -28,12 +35,12 @@ from pydantic import Field
 
 from engine import Completion, Sampling, TokenLogprobs
 from kernels import pad_top_logprobs, span_mask, top2_margin
-from strategies.base import StrategyConfig, register
-from strategies.common.pipeline import Pipeline, PipelineRun
-from strategies.common.prompts import solve_prompt
-from strategies.common.sampling import solution_from
+from strategies.blocks.prompts import solve_prompt
+from strategies.core.config import StrategyConfig
+from strategies.core.run import Run
+from strategies.core.solution import Solution, solution_from
+from strategies.core.strategy import Strategy
 from strategies.deepconf import confidence_vote
-from strategies.solution import Solution
 
 MAX_LOGPROBS = 20
 """The engine reports at most this many candidates per position."""
@@ -89,15 +96,17 @@ def _margins(positions: Sequence[TokenLogprobs]) -> np.ndarray:
     return top2_margin(pad_top_logprobs([[t.logprob for t in p.top] for p in positions], 2))
 
 
-@register(
-    "cot_decoding",
-    description="CoT decoding: branch on the top-k first tokens, decode each greedily, keep "
-    "the answer with the largest top-2 probability margin.",
-    calls="2 calls, 1 + k requests",
-    config=CotDecodingConfig,
-)
-class CotDecoding(Pipeline[CotDecodingConfig]):
-    async def solve(self, run: PipelineRun, query: str, system: str | None) -> tuple[Solution, str]:
+class CotDecoding(Strategy[CotDecodingConfig]):
+    name = "cot_decoding"
+    description = (
+        "CoT decoding: branch on the top-k first tokens, decode each greedily, keep "
+        "the answer with the largest top-2 probability margin."
+    )
+    calls = "2 calls, 1 + k requests"
+    config_class = CotDecodingConfig
+
+    async def solve(self, run: Run[CotDecodingConfig]) -> tuple[Solution, str]:
+        query, system = run.query, run.system
         cfg = self.config
         prompt = solve_prompt(query, system=system)
         # 1) branch: the top-k first tokens from one single-token request
@@ -108,7 +117,7 @@ class CotDecoding(Pipeline[CotDecodingConfig]):
         continuations = await run.generate(
             "decode",
             [prompt.continued(token) for token, _ in branches],
-            Sampling(temperature=0.0, max_tokens=cfg.max_tokens, logprobs=2),
+            cfg.sampling(0.0, seed=None, logprobs=2),
         )
         # 3) score: the top-2 margin over each path's answer span
         first_margin = float(_margins(first.logprobs or ())[:1].sum())

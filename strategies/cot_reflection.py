@@ -8,10 +8,14 @@
    section, the whole response. The thinking and reflection go to `metadata.details`.
 
 Example:
-    >>> cot = get_optimizer("cot_reflection", temperature=0.6)   # doctest: +SKIP
-    >>> solution = await cot.optimize("What is 17 * 3?", client)  # doctest: +SKIP
-    >>> solution.reasoning, solution.metadata.details["thinking"] # doctest: +SKIP
-    ('Answer: 51', '17 * 3 = 51 ...')
+    >>> import asyncio
+    >>> from engine import ScriptedClient
+    >>> from strategies import get_strategy
+    >>> client = ScriptedClient(lambda prompt, sampling: "6 * 7 = 42.\\nVERDICT: CORRECT\\nSCORE: 0.9\\nRATING: 8\\nAnswer: 42")  # a model that says 42
+    >>> cot = get_strategy("cot_reflection", temperature=0.6)
+    >>> solution = asyncio.run(cot.optimize("What is 6 * 7?", client))
+    >>> solution.answer, solution.metadata.strategy
+    ('42', 'cot_reflection')
 """
 
 from __future__ import annotations
@@ -21,12 +25,12 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
-from strategies.base import StrategyConfig, register
-from strategies.common.parsing import parse_tagged
-from strategies.common.pipeline import Pipeline, PipelineRun
-from strategies.common.prompts import join_system, solve_prompt
-from strategies.common.sampling import sampling_of, solution_from
-from strategies.solution import Solution
+from strategies.blocks.parsing import parse_tagged
+from strategies.blocks.prompts import join_system, solve_prompt
+from strategies.core.config import StrategyConfig
+from strategies.core.run import Run
+from strategies.core.solution import Solution, solution_from
+from strategies.core.strategy import Strategy
 
 COT_REFLECTION_SYSTEM = (
     "You answer with a chain of thought and a reflection on it. Follow these steps:\n"
@@ -82,17 +86,19 @@ def split_sections(text: str) -> Sections:
     return Sections(thinking, reflection, text.strip(), note)
 
 
-@register(
-    "cot_reflection",
-    description="Chain of thought with reflection: <thinking>, <reflection> and <output> "
-    "sections in one response; only the output is the answer.",
-    calls="1 call, 1 request",
-    config=CotReflectionConfig,
-)
-class CotReflection(Pipeline[CotReflectionConfig]):
-    async def solve(self, run: PipelineRun, query: str, system: str | None) -> tuple[Solution, str]:
+class CotReflection(Strategy[CotReflectionConfig]):
+    name = "cot_reflection"
+    description = (
+        "Chain of thought with reflection: <thinking>, <reflection> and <output> "
+        "sections in one response; only the output is the answer."
+    )
+    calls = "1 call, 1 request"
+    config_class = CotReflectionConfig
+
+    async def solve(self, run: Run[CotReflectionConfig]) -> tuple[Solution, str]:
+        query, system = run.query, run.system
         cfg = self.config
-        sampling = sampling_of(cfg)
+        sampling = cfg.sampling()
         # 1) generate the tagged response
         prompt = solve_prompt(query, system=join_system(system, COT_REFLECTION_SYSTEM))
         [completion] = await run.generate("generate", [prompt], sampling)

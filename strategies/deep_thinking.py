@@ -14,7 +14,14 @@ each sequence is driven in rounds, every round one batched call for all sequence
 With `samples` > 1, several sequences run side by side and the answer is a majority vote.
 
 Example:
-    >>> thinker = get_optimizer("deep_thinking", min_thinking_tokens=64)   # doctest: +SKIP
+    >>> import asyncio
+    >>> from engine import ScriptedClient
+    >>> from strategies import get_strategy
+    >>> client = ScriptedClient(lambda prompt, sampling: "6 * 7 = 42.\\nVERDICT: CORRECT\\nSCORE: 0.9\\nRATING: 8\\nAnswer: 42")  # a model that says 42
+    >>> thinker = get_strategy("deep_thinking", min_thinking_tokens=64)
+    >>> solution = asyncio.run(thinker.optimize("What is 6 * 7?", client))
+    >>> solution.answer, solution.metadata.strategy
+    ('42', 'deep_thinking')
 """
 
 from __future__ import annotations
@@ -25,12 +32,12 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from engine import Completion, Prompt, Sampling
-from strategies.base import StrategyConfig, register
-from strategies.common.pipeline import Pipeline, PipelineRun
-from strategies.common.prompts import solve_prompt
-from strategies.common.sampling import solution_from
-from strategies.common.voting import majority
-from strategies.solution import Solution
+from strategies.blocks.prompts import solve_prompt
+from strategies.blocks.voting import majority
+from strategies.core.config import StrategyConfig
+from strategies.core.run import Run
+from strategies.core.solution import Solution, solution_from
+from strategies.core.strategy import Strategy
 
 State = Literal["thinking", "answering", "done"]
 
@@ -100,15 +107,17 @@ class Thought:
         }
 
 
-@register(
-    "deep_thinking",
-    description="Thinking-budget control: continue thinking that ends too early with a cue, "
-    "close thinking that runs over budget, then answer.",
-    calls="2 to max_continuations + 2 calls, `samples` requests each",
-    config=DeepThinkingConfig,
-)
-class DeepThinking(Pipeline[DeepThinkingConfig]):
-    async def solve(self, run: PipelineRun, query: str, system: str | None) -> tuple[Solution, str]:
+class DeepThinking(Strategy[DeepThinkingConfig]):
+    name = "deep_thinking"
+    description = (
+        "Thinking-budget control: continue thinking that ends too early with a cue, "
+        "close thinking that runs over budget, then answer."
+    )
+    calls = "2 to max_continuations + 2 calls, `samples` requests each"
+    config_class = DeepThinkingConfig
+
+    async def solve(self, run: Run[DeepThinkingConfig]) -> tuple[Solution, str]:
+        query, system = run.query, run.system
         cfg = self.config
         base = solve_prompt(query, system=system)
         thoughts = [Thought(i) for i in range(cfg.samples)]
@@ -140,7 +149,7 @@ class DeepThinking(Pipeline[DeepThinkingConfig]):
     def _request(self, base: Prompt, thought: Thought) -> tuple[Prompt, Sampling, str]:
         cfg = self.config
         seed = None if cfg.seed is None else cfg.seed + thought.index
-        sampling = Sampling(temperature=cfg.temperature, seed=seed, max_tokens=cfg.max_tokens)
+        sampling = cfg.sampling(seed=seed)
         if thought.state == "answering":
             return base.continued(self._closed(thought)), sampling, "answer"
         # 1) think, with the budget that is left; the closing marker stops it

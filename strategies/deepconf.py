@@ -20,27 +20,30 @@ saved that minus what it generated (at least 0); `tokens_saved_upper_bound` uses
 generate (spent, then discarded).
 
 Example:
-    >>> deepconf = get_optimizer("deepconf", mode="offline", traces=8)   # doctest: +SKIP
+    >>> import asyncio
+    >>> from engine import ScriptedClient
+    >>> from strategies import get_strategy
+    >>> client = ScriptedClient(lambda prompt, sampling: "6 * 7 = 42.\\nVERDICT: CORRECT\\nSCORE: 0.9\\nRATING: 8\\nAnswer: 42")  # a model that says 42
+    >>> deepconf = get_strategy("deepconf", mode="offline", traces=8)
+    >>> solution = asyncio.run(deepconf.optimize("What is 6 * 7?", client))
+    >>> solution.answer, solution.metadata.strategy
+    ('42', 'deepconf')
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncGenerator, Sequence
-from contextlib import aclosing
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
 
 from engine import (
-    Completed,
     Completion,
-    ModelClient,
     Prompt,
-    ResponseEvent,
     Sampling,
+    TextDelta,
     TokenLogprobs,
 )
 from kernels import (
@@ -54,11 +57,11 @@ from kernels import (
     weighted_vote,
     window_confidence,
 )
-from strategies.base import StrategyConfig, register
-from strategies.common.pipeline import Pipeline, PipelineRun
-from strategies.common.prompts import solve_prompt
-from strategies.common.sampling import solution_from
-from strategies.solution import Solution
+from strategies.blocks.prompts import solve_prompt
+from strategies.core.config import StrategyConfig
+from strategies.core.run import Run
+from strategies.core.solution import Solution, solution_from
+from strategies.core.strategy import Strategy
 
 
 class DeepConfConfig(StrategyConfig):
@@ -163,16 +166,43 @@ def confidence_vote(solutions: Sequence[Solution], confidences: Sequence[float])
     return ConfidencePick(winner, float(scale[group].sum() / max(scale[voting].sum(), 1e-12)))
 
 
-@register(
-    "deepconf",
-    description="DeepConf: confidence-filtered, confidence-weighted vote over traces; online "
-    "mode aborts low-confidence traces mid-way.",
-    calls="offline: 1 call, 1 request (n = traces); online: 1 call (n = warmup_traces) + "
-    "traces - warmup_traces concurrent streams",
-    config=DeepConfConfig,
-)
-class DeepConf(Pipeline[DeepConfConfig]):
-    async def solve(self, run: PipelineRun, query: str, system: str | None) -> tuple[Solution, str]:
+class ConfidenceWatch:
+    """The stop check of one online trace: stop once a window's confidence falls below `threshold`.
+
+    Fed each new piece of the trace's text (with its top logprobs); `lowest` is the lowest
+    window confidence seen so far.
+    """
+
+    def __init__(self, window: int, top_logprobs: int, threshold: float) -> None:
+        self.window, self.top_logprobs, self.threshold = window, top_logprobs, threshold
+        self.confidences: list[float] = []
+        self.lowest = float("inf")
+
+    def __call__(self, delta: TextDelta) -> bool:
+        new = confidences_of(delta.logprobs, self.top_logprobs)
+        self.confidences.extend(new.tolist())
+        if len(self.confidences) < self.window or new.size == 0:
+            return False
+        # the windows that end at the new tokens
+        recent = np.asarray(self.confidences[-(new.size + self.window - 1) :])
+        self.lowest = min(self.lowest, float(window_confidence(recent, self.window).min()))
+        return self.lowest < self.threshold
+
+
+class DeepConf(Strategy[DeepConfConfig]):
+    name = "deepconf"
+    description = (
+        "DeepConf: confidence-filtered, confidence-weighted vote over traces; online "
+        "mode aborts low-confidence traces mid-way."
+    )
+    calls = (
+        "offline: 1 call, 1 request (n = traces); online: 1 call (n = warmup_traces) + "
+        "traces - warmup_traces concurrent streams"
+    )
+    config_class = DeepConfConfig
+
+    async def solve(self, run: Run[DeepConfConfig]) -> tuple[Solution, str]:
+        query, system = run.query, run.system
         cfg = self.config
         prompt = solve_prompt(query, system=system)
         if cfg.mode == "offline":
@@ -200,13 +230,8 @@ class DeepConf(Pipeline[DeepConfConfig]):
 
     def _sampling(self, n: int = 1, first_seed: int = 0) -> Sampling:
         cfg = self.config
-        return Sampling(
-            temperature=cfg.temperature,
-            max_tokens=cfg.max_tokens,
-            n=n,
-            seed=None if cfg.seed is None else cfg.seed + first_seed,
-            logprobs=cfg.top_logprobs,
-        )
+        seed = None if cfg.seed is None else cfg.seed + first_seed
+        return cfg.sampling(n=n, seed=seed, logprobs=cfg.top_logprobs)
 
     def _finished(self, index: int, completion: Completion) -> Trace:
         conf = lowest_group_confidence(
@@ -215,7 +240,7 @@ class DeepConf(Pipeline[DeepConfConfig]):
         solution = solution_from(completion, agent_id=f"trace-{index}", phase=completion.tag or "")
         return Trace(index, solution, conf, completion.completion_tokens)
 
-    async def _offline(self, run: PipelineRun, prompt: Prompt) -> tuple[list[Trace], list[bool], dict[str, Any]]:
+    async def _offline(self, run: Run, prompt: Prompt) -> tuple[list[Trace], list[bool], dict[str, Any]]:
         # 1) every trace in one request
         completions = await run.generate("traces", [prompt], self._sampling(self.config.traces))
         traces = [self._finished(i, c) for i, c in enumerate(completions)]
@@ -223,7 +248,7 @@ class DeepConf(Pipeline[DeepConfConfig]):
         kept = top_share_mask([t.confidence for t in traces], self.config.keep_share).tolist()
         return traces, kept, {"kept_traces": int(sum(kept))}
 
-    async def _online(self, run: PipelineRun, prompt: Prompt) -> tuple[list[Trace], list[bool], dict[str, Any]]:
+    async def _online(self, run: Run, prompt: Prompt) -> tuple[list[Trace], list[bool], dict[str, Any]]:
         cfg = self.config
         # 1) warm-up traces in one request set the threshold
         warm = await run.generate("warmup", [prompt], self._sampling(cfg.warmup_traces))
@@ -235,9 +260,16 @@ class DeepConf(Pipeline[DeepConfConfig]):
         )
         # 2) the rest stream concurrently; each stops when its window falls below the threshold
         rest = range(cfg.warmup_traces, cfg.traces)
-        async with run.progress.phase("online", requests=len(rest)), asyncio.TaskGroup() as group:
-            tasks = [group.create_task(self._stream_trace(run.client, prompt, i, threshold)) for i in rest]
-        online = [task.result() for task in tasks]
+        watches = [ConfidenceWatch(cfg.window, cfg.top_logprobs, threshold) for _ in rest]
+        outcomes = await run.generate_until(
+            "online", [prompt] * len(rest), [self._sampling(first_seed=i) for i in rest], watches
+        )
+        online = [
+            self._finished(i, o.completion)
+            if o.completion is not None
+            else Trace(i, None, watch.lowest, o.completion_tokens, aborted=True)
+            for i, o, watch in zip(rest, outcomes, watches, strict=True)
+        ]
         traces = warmup + online
         kept = [t.confidence >= threshold for t in warmup] + [not t.aborted for t in online]
         aborted = [t for t in online if t.aborted]
@@ -253,23 +285,3 @@ class DeepConf(Pipeline[DeepConfConfig]):
                 "tokens_saved_upper_bound": sum(cfg.max_tokens - t.tokens for t in aborted),
             },
         )
-
-    async def _stream_trace(self, client: ModelClient, prompt: Prompt, index: int, threshold: float) -> Trace:
-        cfg = self.config
-        confidences: list[float] = []
-        lowest = float("inf")
-        stream = client.stream(prompt, self._sampling(first_seed=index), tag="online")
-        async with aclosing(cast(AsyncGenerator[ResponseEvent, None], stream)) as events:
-            async for event in events:
-                if isinstance(event, Completed):
-                    return self._finished(index, event.completion)
-                new = confidences_of(event.logprobs, cfg.top_logprobs)
-                confidences.extend(new.tolist())
-                if len(confidences) < cfg.window or new.size == 0:
-                    continue
-                # the windows that end at the new tokens
-                recent = np.asarray(confidences[-(new.size + cfg.window - 1) :])
-                lowest = min(lowest, float(window_confidence(recent, cfg.window).min()))
-                if lowest < threshold:
-                    break  # closing the stream aborts the request in the engine
-        return Trace(index, None, lowest, len(confidences), aborted=True)

@@ -7,23 +7,27 @@
    share. Cool samples keep the likely answer, hot ones find answers the cool ones miss.
 
 Example:
-    >>> ds = get_optimizer("diverse_sampling", samples=5, low=0.3, high=1.5)  # doctest: +SKIP
-    >>> solution = await ds.optimize("What is 6 * 7?", client)                 # doctest: +SKIP
-    >>> solution.metadata.details["temperatures"]                              # doctest: +SKIP
-    [0.3, 0.6, 0.9, 1.2, 1.5]
+    >>> import asyncio
+    >>> from engine import ScriptedClient
+    >>> from strategies import get_strategy
+    >>> client = ScriptedClient(lambda prompt, sampling: "6 * 7 = 42.\\nVERDICT: CORRECT\\nSCORE: 0.9\\nRATING: 8\\nAnswer: 42")  # a model that says 42
+    >>> ds = get_strategy("diverse_sampling", samples=5, low=0.3, high=1.5)
+    >>> solution = asyncio.run(ds.optimize("What is 6 * 7?", client))
+    >>> solution.answer, solution.metadata.strategy
+    ('42', 'diverse_sampling')
 """
 
 from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from engine import Sampling
-from strategies.base import StrategyConfig, register
-from strategies.common.pipeline import Pipeline, PipelineRun
-from strategies.common.prompts import solve_prompt
-from strategies.common.sampling import samplings_at, temperatures_between
-from strategies.common.voting import vote_on
-from strategies.solution import Solution
+from strategies.blocks.prompts import solve_prompt
+from strategies.blocks.sampling import samplings_at, temperatures_between
+from strategies.blocks.voting import vote_on
+from strategies.core.config import StrategyConfig
+from strategies.core.run import Run
+from strategies.core.solution import Solution
+from strategies.core.strategy import Strategy
 
 
 class DiverseSamplingConfig(StrategyConfig):
@@ -46,16 +50,16 @@ class DiverseSamplingConfig(StrategyConfig):
         return temperatures_between(self.low, self.high, self.samples)
 
 
-@register(
-    "diverse_sampling",
-    description="Diverse sampling: one sample per temperature over a range in one call, then a majority vote.",
-    calls="1 call, n requests (one per temperature); default 5 requests",
-    config=DiverseSamplingConfig,
-)
-class DiverseSampling(Pipeline[DiverseSamplingConfig]):
-    async def solve(self, run: PipelineRun, query: str, system: str | None) -> tuple[Solution, str]:
+class DiverseSampling(Strategy[DiverseSamplingConfig]):
+    name = "diverse_sampling"
+    description = "Diverse sampling: one sample per temperature over a range in one call, then a majority vote."
+    calls = "1 call, n requests (one per temperature); default 5 requests"
+    config_class = DiverseSamplingConfig
+
+    async def solve(self, run: Run[DiverseSamplingConfig]) -> tuple[Solution, str]:
+        query, system = run.query, run.system
         cfg = self.config
-        base = Sampling(max_tokens=cfg.max_tokens, seed=cfg.seed)
+        base = cfg.sampling()  # each request's temperature is set below
         # 1) sample: one request per temperature, all in one call
         samples = await run.solutions(
             "sampling",

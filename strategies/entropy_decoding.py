@@ -17,7 +17,14 @@ Not implemented: entropix's clarifying-question token insertion (high H, low V) 
 attention-entropy terms that scale its adjustments (vLLM does not expose attention scores).
 
 Example:
-    >>> entropy = get_optimizer("entropy_decoding", temperature=0.6)   # doctest: +SKIP
+    >>> import asyncio
+    >>> from engine import ScriptedClient
+    >>> from strategies import get_strategy
+    >>> client = ScriptedClient(lambda prompt, sampling: "6 * 7 = 42.\\nVERDICT: CORRECT\\nSCORE: 0.9\\nRATING: 8\\nAnswer: 42")  # a model that says 42
+    >>> entropy = get_strategy("entropy_decoding", temperature=0.6)
+    >>> solution = asyncio.run(entropy.optimize("What is 6 * 7?", client))
+    >>> solution.answer, solution.metadata.strategy
+    ('42', 'entropy_decoding')
 """
 
 from __future__ import annotations
@@ -26,10 +33,11 @@ from pydantic import Field, model_validator
 
 from engine import Sampling
 from kernels import EntropixParams
-from strategies.base import StrategyConfig, register
-from strategies.common.pipeline import Pipeline, PipelineRun
-from strategies.common.prompts import solve_prompt
-from strategies.solution import Solution
+from strategies.blocks.prompts import solve_prompt
+from strategies.core.config import StrategyConfig
+from strategies.core.run import Run
+from strategies.core.solution import Solution
+from strategies.core.strategy import Strategy
 
 EXTRA_ARG = "entropy_decoding"
 """The `Sampling.extra` key the engine's logits processor reads (`engine.logits.EXTRA_ARG`)."""
@@ -63,25 +71,20 @@ class EntropyDecodingConfig(StrategyConfig):
 
 def entropy_sampling(config: EntropyDecodingConfig) -> Sampling:
     """The sampling of an entropy-decoded request: temperature 1, the processor does the rest."""
-    return Sampling(
-        temperature=1.0,
-        top_p=1.0,
-        top_k=0,
-        max_tokens=config.max_tokens,
-        seed=config.seed,
-        extra=((EXTRA_ARG, config.params().as_dict()),),
+    return config.sampling(1.0, top_p=1.0, top_k=0, extra=((EXTRA_ARG, config.params().as_dict()),))
+
+
+class EntropyDecoding(Strategy[EntropyDecodingConfig]):
+    name = "entropy_decoding"
+    description = (
+        "Entropix-style decoding: per-token temperature/top-k/top-p from the entropy "
+        "and varentropy of the next-token distribution, in the engine's sampler."
     )
+    calls = "1 call, 1 request"
+    config_class = EntropyDecodingConfig
 
-
-@register(
-    "entropy_decoding",
-    description="Entropix-style decoding: per-token temperature/top-k/top-p from the entropy "
-    "and varentropy of the next-token distribution, in the engine's sampler.",
-    calls="1 call, 1 request",
-    config=EntropyDecodingConfig,
-)
-class EntropyDecoding(Pipeline[EntropyDecodingConfig]):
-    async def solve(self, run: PipelineRun, query: str, system: str | None) -> tuple[Solution, str]:
+    async def solve(self, run: Run[EntropyDecodingConfig]) -> tuple[Solution, str]:
+        query, system = run.query, run.system
         sampling = entropy_sampling(self.config)
         prompt = solve_prompt(query, system=system)
         [solution] = await run.solutions("generate", [prompt], sampling, agent_ids=["agent-0"])

@@ -16,11 +16,14 @@ With no examples, or no mistakes to learn from, the query is answered directly (
 and the fallback is noted. The principles (both levels) are in `metadata.details`.
 
 Example:
-    >>> leap = get_optimizer("leap", max_examples=3)                         # doctest: +SKIP
-    >>> q = "Q: 2 @ 3?\\nA: 7\\nQ: 4 @ 1?\\nA: 9\\nQ: 5 @ 2?"
-    >>> solution = await leap.optimize(q, client)                             # doctest: +SKIP
-    >>> solution.metadata.details["principles"]                              # doctest: +SKIP
-    ['a @ b is 2a + b', ...]
+    >>> import asyncio
+    >>> from engine import ScriptedClient
+    >>> from strategies import get_strategy
+    >>> client = ScriptedClient(lambda prompt, sampling: "6 * 7 = 42.\\nVERDICT: CORRECT\\nSCORE: 0.9\\nRATING: 8\\nAnswer: 42")  # a model that says 42
+    >>> leap = get_strategy("leap", max_examples=3)
+    >>> solution = asyncio.run(leap.optimize("What is 6 * 7?", client))
+    >>> solution.answer, solution.metadata.strategy
+    ('42', 'leap')
 """
 
 from __future__ import annotations
@@ -32,12 +35,13 @@ from pydantic import Field
 
 from engine import Prompt, Sampling
 from kernels import is_correct
-from strategies.base import StrategyConfig, register
-from strategies.common.parsing import parse_list, parse_tagged
-from strategies.common.pipeline import Pipeline, PipelineRun
-from strategies.common.prompts import followup_prompt, numbered_list, render, solve_prompt
-from strategies.common.sampling import sampling_of, seeded
-from strategies.solution import Solution
+from strategies.blocks.parsing import parse_list, parse_tagged
+from strategies.blocks.prompts import followup_prompt, numbered_list, render, solve_prompt
+from strategies.blocks.sampling import seeded
+from strategies.core.config import StrategyConfig
+from strategies.core.run import Run
+from strategies.core.solution import Solution
+from strategies.core.strategy import Strategy
 
 EXTRACT_PROMPT = (
     "Query:\n{query}\n\n"
@@ -127,20 +131,24 @@ class LeapConfig(StrategyConfig):
     seed: int | None = Field(None, description="Sampling seed (None: unseeded).")
 
 
-@register(
-    "leap",
-    description="LEAP: attempt the query's few-shot examples, learn low- and high-level "
-    "principles from the mistakes, answer with the principles.",
-    calls="extract 0-1 call (0 when examples are Q:/A: pairs), attempt 1 call (E requests), "
-    "low-level 1 call (M mistakes; E with learn_from_correct), high-level 1 call (1), answer 1 "
-    "call (1): 4-5 calls, 2E + 2 requests when every attempt is learned from; no examples or "
-    "no mistakes: the answer call alone after extraction",
-    config=LeapConfig,
-)
-class Leap(Pipeline[LeapConfig]):
-    async def solve(self, run: PipelineRun, query: str, system: str | None) -> tuple[Solution, str]:
+class Leap(Strategy[LeapConfig]):
+    name = "leap"
+    description = (
+        "LEAP: attempt the query's few-shot examples, learn low- and high-level "
+        "principles from the mistakes, answer with the principles."
+    )
+    calls = (
+        "extract 0-1 call (0 when examples are Q:/A: pairs), attempt 1 call (E requests), "
+        "low-level 1 call (M mistakes; E with learn_from_correct), high-level 1 call (1), answer 1 "
+        "call (1): 4-5 calls, 2E + 2 requests when every attempt is learned from; no examples or "
+        "no mistakes: the answer call alone after extraction"
+    )
+    config_class = LeapConfig
+
+    async def solve(self, run: Run[LeapConfig]) -> tuple[Solution, str]:
+        query, system = run.query, run.system
         cfg = self.config
-        sampling = sampling_of(cfg)
+        sampling = cfg.sampling()
         # 1) extract the solved examples
         examples = await self._examples(run, query, system, sampling)
         run.details["examples"] = [asdict(e) for e in examples]
@@ -158,7 +166,7 @@ class Leap(Pipeline[LeapConfig]):
         [solution] = await run.solutions("answer", [prompt], sampling)
         return solution, "principles" if principles else "direct"
 
-    async def _examples(self, run: PipelineRun, query: str, system: str | None, sampling: Sampling) -> list[Example]:
+    async def _examples(self, run: Run, query: str, system: str | None, sampling: Sampling) -> list[Example]:
         examples = find_examples(query)
         if not examples and self.config.extract_with_model:
             extract = Prompt.user(render(EXTRACT_PROMPT, query=query), system=system)
@@ -166,12 +174,10 @@ class Leap(Pipeline[LeapConfig]):
             examples = find_examples(listed)
         return examples[: self.config.max_examples]
 
-    async def _principles(
-        self, run: PipelineRun, examples: list[Example], system: str | None, sampling: Sampling
-    ) -> list[str]:
+    async def _principles(self, run: Run, examples: list[Example], system: str | None, sampling: Sampling) -> list[str]:
         cfg = self.config
         # 2) attempt every example; wrong answers are the mistakes
-        attempt = Sampling(temperature=cfg.attempt_temperature, max_tokens=cfg.max_tokens, seed=cfg.seed)
+        attempt = cfg.sampling(cfg.attempt_temperature)
         prompts = [solve_prompt(e.question, system=system) for e in examples]
         attempts = await run.solutions("attempt", prompts, seeded(attempt, len(examples)))
         correct = [is_correct(a.answer, e.answer) for a, e in zip(attempts, examples, strict=True)]
@@ -211,7 +217,7 @@ def mistake_fields(example: Example, attempt: Solution) -> dict[str, str]:
     }
 
 
-def tagged_or_whole(run: PipelineRun, text: str, tag: str) -> str:
+def tagged_or_whole(run: Run, text: str, tag: str) -> str:
     """The `<tag>` section of `text`, or (noted as a fallback) the whole stripped text."""
     section = parse_tagged(text, tag)
     if section is None:

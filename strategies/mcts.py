@@ -25,10 +25,14 @@ Requests per query, when no simulation meets a terminal leaf (always when simula
 max_steps): simulations x (1 + depth x A + A) + 1, in simulations x (2 + depth) + 1 calls.
 
 Example:
-    >>> mcts = get_optimizer("mcts", simulations=2, num_actions=3, depth=1)   # doctest: +SKIP
-    >>> solution = await mcts.optimize("What is 6 * 7?", client)              # doctest: +SKIP
-    >>> solution.metadata.engine_requests                                      # doctest: +SKIP
-    15
+    >>> import asyncio
+    >>> from engine import ScriptedClient
+    >>> from strategies import get_strategy
+    >>> client = ScriptedClient(lambda prompt, sampling: "6 * 7 = 42.\\nVERDICT: CORRECT\\nSCORE: 0.9\\nRATING: 8\\nAnswer: 42")  # a model that says 42
+    >>> mcts = get_strategy("mcts", simulations=2, num_actions=3, depth=1)
+    >>> solution = asyncio.run(mcts.optimize("What is 6 * 7?", client))
+    >>> solution.answer, solution.metadata.strategy
+    ('42', 'mcts')
 """
 
 from __future__ import annotations
@@ -40,13 +44,13 @@ from typing import Any
 
 from pydantic import Field
 
-from engine import Prompt, Sampling
-from strategies.base import register
-from strategies.common.pipeline import Pipeline, PipelineRun
-from strategies.common.prompts import solve_prompt
-from strategies.common.rating import RatingConfig, rate_batch
-from strategies.common.sampling import SampledConfig, solution_from
-from strategies.solution import Solution
+from engine import Prompt
+from strategies.blocks.prompts import solve_prompt
+from strategies.blocks.rating import RatingConfig, rate_batch
+from strategies.blocks.sampling import SampledConfig
+from strategies.core.run import Run
+from strategies.core.solution import Solution, solution_from
+from strategies.core.strategy import Strategy
 
 STEP_SEPARATOR = "\n\n"
 """Steps end at a blank line: the stop string of a step, and what joins steps into a text."""
@@ -147,17 +151,21 @@ def continued(base: Prompt, text: str) -> Prompt:
     return base.continued(text + STEP_SEPARATOR) if text else base
 
 
-@register(
-    "mcts",
-    description="Monte Carlo tree search over reasoning steps: UCT selection, batched "
-    "expansion and rollouts, model-rated evaluation, a final completion of the best path.",
-    calls="per simulation: 1 expansion request (n = A), depth x A rollout requests, A rating "
-    "requests (2 + depth calls); then 1 final request. Default (2 simulations, A = 3, depth "
-    "1): 7 calls, 15 requests",
-    config=MctsConfig,
-)
-class Mcts(Pipeline[MctsConfig]):
-    async def solve(self, run: PipelineRun, query: str, system: str | None) -> tuple[Solution, str]:
+class Mcts(Strategy[MctsConfig]):
+    name = "mcts"
+    description = (
+        "Monte Carlo tree search over reasoning steps: UCT selection, batched "
+        "expansion and rollouts, model-rated evaluation, a final completion of the best path."
+    )
+    calls = (
+        "per simulation: 1 expansion request (n = A), depth x A rollout requests, A rating "
+        "requests (2 + depth calls); then 1 final request. Default (2 simulations, A = 3, depth "
+        "1): 7 calls, 15 requests"
+    )
+    config_class = MctsConfig
+
+    async def solve(self, run: Run[MctsConfig]) -> tuple[Solution, str]:
+        query, system = run.query, run.system
         cfg = self.config
         base = solve_prompt(query, system=system)
         step = cfg.sampling().with_(max_tokens=cfg.step_tokens, stop=(STEP_SEPARATOR,))
@@ -179,8 +187,7 @@ class Mcts(Pipeline[MctsConfig]):
                 more = await run.texts("simulation", [continued(base, text) for text in rollouts], step)
                 rollouts = [extend(text, s) for text, s in zip(rollouts, more, strict=True)]
             # 4) evaluate: every rollout rated in one call
-            async with run.progress.phase("evaluation", requests=len(rollouts)):
-                ratings = await rate_batch(run.client, query, rollouts, sampling=cfg.rating_sampling, tag="evaluation")
+            ratings = await rate_batch(run, rollouts, sampling=cfg.rating_sampling, phase="evaluation")
             # 5) backpropagate
             for child, rollout, rating in zip(leaf.children, rollouts, ratings, strict=True):
                 child.rollout, child.rating = rollout, rating.score
@@ -193,7 +200,7 @@ class Mcts(Pipeline[MctsConfig]):
         [end] = await run.generate(
             "final",
             [continued(base, chosen.rollout)],
-            Sampling(temperature=0.0, max_tokens=cfg.max_tokens),
+            cfg.sampling(0.0, seed=None),
         )
         whole = dataclasses.replace(end, text=extend(chosen.rollout, end.text))
         solution = solution_from(whole, agent_id=chosen.id, phase="final", method="mcts")

@@ -11,24 +11,27 @@ If the synthesis states no answer, the candidates' majority answer is returned i
 in `metadata.fallbacks`). Confidence is the share of candidates that agree with the answer.
 
 Example:
-    >>> moa = get_optimizer("moa", candidates=3)               # doctest: +SKIP
-    >>> solution = await moa.optimize("What is 6 * 7?", client)  # doctest: +SKIP
-    >>> solution.metadata.engine_calls                          # doctest: +SKIP
-    3
+    >>> import asyncio
+    >>> from engine import ScriptedClient
+    >>> from strategies import get_strategy
+    >>> client = ScriptedClient(lambda prompt, sampling: "6 * 7 = 42.\\nVERDICT: CORRECT\\nSCORE: 0.9\\nRATING: 8\\nAnswer: 42")  # a model that says 42
+    >>> moa = get_strategy("moa", candidates=3)
+    >>> solution = asyncio.run(moa.optimize("What is 6 * 7?", client))
+    >>> solution.answer, solution.metadata.strategy
+    ('42', 'moa')
 """
 
 from __future__ import annotations
 
 from pydantic import Field
 
-from engine import Sampling
-from strategies.base import register
-from strategies.common.aggregate import aggregate_prompt, candidate_blocks
-from strategies.common.pipeline import Pipeline, PipelineRun
-from strategies.common.prompts import followup_prompt, solve_prompt
-from strategies.common.sampling import SampledConfig
-from strategies.common.voting import agreement, consensus
-from strategies.solution import Solution
+from strategies.blocks.aggregate import aggregate_prompt, candidate_blocks
+from strategies.blocks.prompts import followup_prompt, solve_prompt
+from strategies.blocks.sampling import SampledConfig
+from strategies.blocks.voting import agreement, consensus
+from strategies.core.run import Run
+from strategies.core.solution import Solution
+from strategies.core.strategy import Strategy
 
 CANDIDATES_PREFIX = (
     "Problem:\n{query}\n\n"
@@ -58,16 +61,16 @@ class MoaConfig(SampledConfig):
     final_temperature: float = Field(0.1, ge=0.0, le=2.0, description="Temperature of the critique and the synthesis.")
 
 
-@register(
-    "moa",
-    description="Mixture of agents: k candidates in one request, one critique of them all, one final synthesis.",
-    calls="3 calls, 3 requests: candidates (1 request, n = candidates), critique, synthesis",
-    config=MoaConfig,
-)
-class MixtureOfAgents(Pipeline[MoaConfig]):
-    async def solve(self, run: PipelineRun, query: str, system: str | None) -> tuple[Solution, str]:
+class MixtureOfAgents(Strategy[MoaConfig]):
+    name = "moa"
+    description = "Mixture of agents: k candidates in one request, one critique of them all, one final synthesis."
+    calls = "3 calls, 3 requests: candidates (1 request, n = candidates), critique, synthesis"
+    config_class = MoaConfig
+
+    async def solve(self, run: Run[MoaConfig]) -> tuple[Solution, str]:
+        query, system = run.query, run.system
         cfg = self.config
-        low = Sampling(temperature=cfg.final_temperature, seed=cfg.seed)
+        low = cfg.sampling(cfg.final_temperature)
         # 1) candidates: k samples in one request
         candidates = await run.solutions(
             "candidates", [solve_prompt(query, system=system)], cfg.sampling(n=cfg.candidates)
@@ -87,9 +90,7 @@ class MixtureOfAgents(Pipeline[MoaConfig]):
             candidates=candidate_blocks(candidates),
             critique=critique,
         )
-        [final] = await run.solutions(
-            "synthesis", [synthesis], low.with_(max_tokens=cfg.max_tokens), method="moa-synthesis"
-        )
+        [final] = await run.solutions("synthesis", [synthesis], low, method="moa-synthesis")
         run.details.update(candidates=[s.answer_key for s in candidates], critique=critique)
         rule = "synthesis"
         if not final.answer_key:

@@ -1,18 +1,25 @@
 """`plain`: one completion straight from the model; the baseline every strategy is compared to.
 
 Example:
-    >>> plain = get_optimizer("plain", temperature=0.0)   # doctest: +SKIP
+    >>> import asyncio
+    >>> from engine import ScriptedClient
+    >>> from strategies import get_strategy
+    >>> client = ScriptedClient(lambda prompt, sampling: "6 * 7 = 42.\\nVERDICT: CORRECT\\nSCORE: 0.9\\nRATING: 8\\nAnswer: 42")  # a model that says 42
+    >>> plain = get_strategy("plain", temperature=0.0)
+    >>> solution = asyncio.run(plain.optimize("What is 6 * 7?", client))
+    >>> solution.answer, solution.metadata.strategy
+    ('42', 'plain')
 """
 
 from __future__ import annotations
 
 from pydantic import Field
 
-from strategies.base import StrategyConfig, register
-from strategies.common.pipeline import Pipeline, PipelineRun
-from strategies.common.prompts import solve_prompt
-from strategies.common.sampling import sampling_of
-from strategies.solution import Solution
+from strategies.blocks.prompts import solve_prompt
+from strategies.core.config import StrategyConfig
+from strategies.core.run import Run
+from strategies.core.solution import Solution
+from strategies.core.strategy import Strategy
 
 
 class PlainConfig(StrategyConfig):
@@ -20,16 +27,16 @@ class PlainConfig(StrategyConfig):
     seed: int | None = Field(None, description="Sampling seed (for temperature > 0).")
 
 
-@register(
-    "plain",
-    description="One completion from the model, no optimization (the baseline).",
-    calls="1 call, 1 request",
-    config=PlainConfig,
-)
-class Plain(Pipeline[PlainConfig]):
-    async def solve(self, run: PipelineRun, query: str, system: str | None) -> tuple[Solution, str]:
+class Plain(Strategy[PlainConfig]):
+    name = "plain"
+    description = "One completion from the model, no optimization (the baseline)."
+    calls = "1 call, 1 request"
+    config_class = PlainConfig
+
+    async def solve(self, run: Run[PlainConfig]) -> tuple[Solution, str]:
+        query, system = run.query, run.system
         cfg = self.config
-        sampling = sampling_of(cfg)
+        sampling = cfg.sampling()
         prompt = solve_prompt(query, system=system)
         [solution] = await run.solutions("generate", [prompt], sampling, agent_ids=["agent-0"])
         return solution, "only"

@@ -7,7 +7,7 @@
 3) plan: each plan's observations become a natural-language solution sketch (one call);
 4) implement: each sketch becomes a solution (one call): a final answer, or with
    `task='code'` a Python program (optillm's competitive-programming setting);
-5) select: the model rates every candidate 0-10 (one call, `strategies.common.rating`); the
+5) select: the model rates every candidate 0-10 (one call, `strategies.blocks.rating`); the
    best rating wins, ties going to the answer more candidates agree on. Without ratings
    (`rate=False`, or none readable, noted as a fallback) the majority answer wins.
 
@@ -15,10 +15,14 @@ An observation list the model did not number is read line by line; an empty one 
 plans with only their derived observations (noted as a fallback).
 
 Example:
-    >>> ps = get_optimizer("plansearch", num_plans=3)               # doctest: +SKIP
-    >>> solution = await ps.optimize("How many primes are below 30?", client)  # doctest: +SKIP
-    >>> solution.metadata.details["chosen_plan"]                    # doctest: +SKIP
-    1
+    >>> import asyncio
+    >>> from engine import ScriptedClient
+    >>> from strategies import get_strategy
+    >>> client = ScriptedClient(lambda prompt, sampling: "6 * 7 = 42.\\nVERDICT: CORRECT\\nSCORE: 0.9\\nRATING: 8\\nAnswer: 42")  # a model that says 42
+    >>> ps = get_strategy("plansearch", num_plans=3)
+    >>> solution = asyncio.run(ps.optimize("What is 6 * 7?", client))
+    >>> solution.answer, solution.metadata.strategy
+    ('42', 'plansearch')
 """
 
 from __future__ import annotations
@@ -28,15 +32,15 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from kernels import AnswerKind
-from strategies.base import register
-from strategies.common.aggregate import rsa_subsets
-from strategies.common.parsing import parse_list
-from strategies.common.pipeline import Pipeline, PipelineRun
-from strategies.common.prompts import followup_prompt, join_system, numbered_list
-from strategies.common.rating import RatingConfig, best_rated, rate_batch, unrated_fallbacks
-from strategies.common.sampling import sampling_of, seeded
-from strategies.common.voting import majority
-from strategies.solution import Solution
+from strategies.blocks.aggregate import rsa_subsets
+from strategies.blocks.parsing import parse_list
+from strategies.blocks.prompts import followup_prompt, join_system, numbered_list
+from strategies.blocks.rating import RatingConfig, best_rated, rate_batch, unrated_fallbacks
+from strategies.blocks.sampling import seeded
+from strategies.blocks.voting import majority
+from strategies.core.run import Run
+from strategies.core.solution import Solution
+from strategies.core.strategy import Strategy
 
 PLANSEARCH_SYSTEM = (
     "You are an expert problem solver and programmer. Follow each request's instructions "
@@ -115,19 +119,23 @@ def plan_starts(observations: list[str], per_plan: int, plans: int) -> list[list
     return [[observations[i] for i in window] for window in windows]
 
 
-@register(
-    "plansearch",
-    description="PlanSearch: observations, then P plans derived from different observation "
-    "subsets explored in parallel, each implemented; the best-rated (or majority) answer wins.",
-    calls="5 calls (observe 1, derive P, plan P, implement P, rating P), 1 + 4P requests; "
-    "default P = 3: 13 requests (rate=False: 4 calls, 1 + 3P)",
-    config=PlanSearchConfig,
-)
-class PlanSearch(Pipeline[PlanSearchConfig]):
-    async def solve(self, run: PipelineRun, query: str, system: str | None) -> tuple[Solution, str]:
+class PlanSearch(Strategy[PlanSearchConfig]):
+    name = "plansearch"
+    description = (
+        "PlanSearch: observations, then P plans derived from different observation "
+        "subsets explored in parallel, each implemented; the best-rated (or majority) answer wins."
+    )
+    calls = (
+        "5 calls (observe 1, derive P, plan P, implement P, rating P), 1 + 4P requests; "
+        "default P = 3: 13 requests (rate=False: 4 calls, 1 + 3P)"
+    )
+    config_class = PlanSearchConfig
+
+    async def solve(self, run: Run[PlanSearchConfig]) -> tuple[Solution, str]:
+        query, system = run.query, run.system
         cfg = self.config
         system = join_system(system, PLANSEARCH_SYSTEM)
-        base = sampling_of(cfg)
+        base = cfg.sampling()
         spread = seeded(base, cfg.num_plans)
         # 1) observe: first observations
         observe = followup_prompt(query, OBSERVE_PROMPT, system=system, count=cfg.num_observations)
@@ -162,16 +170,9 @@ class PlanSearch(Pipeline[PlanSearchConfig]):
         # 5) select: best rating (ties: agreement), else the majority answer
         return await self._select(run, query, candidates)
 
-    async def _select(self, run: PipelineRun, query: str, candidates: list[Solution]) -> tuple[Solution, str]:
+    async def _select(self, run: Run, query: str, candidates: list[Solution]) -> tuple[Solution, str]:
         if self.config.rate:
-            async with run.progress.phase("rating", requests=len(candidates)):
-                ratings = await rate_batch(
-                    run.client,
-                    query,
-                    [c.reasoning for c in candidates],
-                    sampling=self.config.rating_sampling,
-                    tag="rating",
-                )
+            ratings = await rate_batch(run, [c.reasoning for c in candidates], sampling=self.config.rating_sampling)
             for note in unrated_fallbacks(ratings, "candidate"):
                 run.fallback(note)
             run.details["ratings"] = [r.summary() for r in ratings]

@@ -5,7 +5,7 @@ Per round r (the query of round 1 is the user's):
    provers are told to write convincing solutions with a subtle flaw: they are the verifier's
    sparring partners and are never an answer;
 2) verify: the model rates every solution 0-10 against the original problem, in one call
-   (`strategies.common.rating`); an unreadable rating counts as no rating (a fallback);
+   (`strategies.blocks.rating`); an unreadable rating counts as no rating (a fallback);
 3) refine (all rounds but the last): from the original problem and the best-rated helpful
    solution so far, the model writes a refined statement of the problem; the next round's
    provers are given it alongside the original (an empty refinement keeps the query).
@@ -17,24 +17,28 @@ per round, the query used and both sides' ratings, and `sneaky_wins`: rounds in 
 sneaky solution out-rated every helpful one (the verifier was fooled).
 
 Example:
-    >>> pvg = get_optimizer("pvg", rounds=2, helpful=2, sneaky=2)    # doctest: +SKIP
-    >>> solution = await pvg.optimize("What is 12 * 13?", client)    # doctest: +SKIP
-    >>> solution.method                                              # doctest: +SKIP
-    'helpful'
+    >>> import asyncio
+    >>> from engine import ScriptedClient
+    >>> from strategies import get_strategy
+    >>> client = ScriptedClient(lambda prompt, sampling: "6 * 7 = 42.\\nVERDICT: CORRECT\\nSCORE: 0.9\\nRATING: 8\\nAnswer: 42")  # a model that says 42
+    >>> pvg = get_strategy("pvg", rounds=2, helpful=2, sneaky=2)
+    >>> solution = asyncio.run(pvg.optimize("What is 6 * 7?", client))
+    >>> solution.answer, solution.metadata.strategy
+    ('42', 'pvg')
 """
 
 from __future__ import annotations
 
 from pydantic import Field
 
-from engine import Prompt, Sampling
-from strategies.base import register
-from strategies.common.pipeline import Pipeline, PipelineRun
-from strategies.common.prompts import join_system, render, solve_prompt
-from strategies.common.rating import Rating, RatingConfig, best_rated, rate_batch, unrated_fallbacks
-from strategies.common.sampling import seeded
-from strategies.common.voting import majority
-from strategies.solution import Solution
+from engine import Prompt
+from strategies.blocks.prompts import join_system, render, solve_prompt
+from strategies.blocks.rating import Rating, RatingConfig, best_rated, rate_batch, unrated_fallbacks
+from strategies.blocks.sampling import seeded
+from strategies.blocks.voting import majority
+from strategies.core.run import Run
+from strategies.core.solution import Solution
+from strategies.core.strategy import Strategy
 
 PROVER_SYSTEM = {
     "helpful": (
@@ -84,16 +88,20 @@ class PvgConfig(RatingConfig):
         return max(min(0.2, self.temperature), round(self.temperature - 0.1 * r, 6))
 
 
-@register(
-    "pvg",
-    description="Prover-verifier game: helpful and sneaky provers, a verifier rating all, a "
-    "refined query each round; the best-rated helpful solution is the answer.",
-    calls="per round: prove 1 call (H + S requests), verify 1 call (H + S), refine 1 call (1) "
-    "except after the last round; default R = 2, H = S = 3: 5 calls, 25 requests",
-    config=PvgConfig,
-)
-class ProverVerifierGame(Pipeline[PvgConfig]):
-    async def solve(self, run: PipelineRun, query: str, system: str | None) -> tuple[Solution, str]:
+class ProverVerifierGame(Strategy[PvgConfig]):
+    name = "pvg"
+    description = (
+        "Prover-verifier game: helpful and sneaky provers, a verifier rating all, a "
+        "refined query each round; the best-rated helpful solution is the answer."
+    )
+    calls = (
+        "per round: prove 1 call (H + S requests), verify 1 call (H + S), refine 1 call (1) "
+        "except after the last round; default R = 2, H = S = 3: 5 calls, 25 requests"
+    )
+    config_class = PvgConfig
+
+    async def solve(self, run: Run[PvgConfig]) -> tuple[Solution, str]:
+        query, system = run.query, run.system
         cfg = self.config
         helpful: list[Solution] = []
         ratings: list[Rating] = []
@@ -103,18 +111,13 @@ class ProverVerifierGame(Pipeline[PvgConfig]):
             # 1) prove: helpful and sneaky solutions of this round's query, one call
             roles = ["helpful"] * cfg.helpful + ["sneaky"] * cfg.sneaky
             prompts = [solve_prompt(round_query, system=join_system(system, PROVER_SYSTEM[role])) for role in roles]
-            base = Sampling(temperature=cfg.round_temperature(r), max_tokens=cfg.max_tokens, seed=cfg.seed)
+            base = cfg.sampling(cfg.round_temperature(r))
             solutions = await run.solutions("prove", prompts, seeded(base, len(roles)))
             solutions = [s.model_copy(update={"method": role}) for s, role in zip(solutions, roles, strict=True)]
             # 2) verify: every solution rated against the original problem, one call
-            async with run.progress.phase("verify", requests=len(solutions)):
-                scored = await rate_batch(
-                    run.client,
-                    query,
-                    [s.reasoning for s in solutions],
-                    sampling=cfg.rating_sampling,
-                    tag="verify",
-                )
+            scored = await rate_batch(
+                run, [s.reasoning for s in solutions], sampling=cfg.rating_sampling, phase="verify"
+            )
             for note in unrated_fallbacks(scored, f"round {r + 1} solution"):
                 run.fallback(note)
             offset = len(helpful)
@@ -128,11 +131,11 @@ class ProverVerifierGame(Pipeline[PvgConfig]):
         run.details.update(rounds=rounds, sneaky_wins=sum(bool(x["sneaky_won"]) for x in rounds))
         return self._select(run, helpful, ratings)
 
-    async def _refine(self, run: PipelineRun, query: str, best: Solution, current: str, system: str | None) -> str:
+    async def _refine(self, run: Run, query: str, best: Solution, current: str, system: str | None) -> str:
         cfg = self.config
         text = render(REFINE_PROMPT, query=query, solution=best.reasoning)
         prompt = Prompt.user(text, system=system)
-        sampling = Sampling(temperature=cfg.refine_temperature, max_tokens=cfg.max_tokens, seed=cfg.seed)
+        sampling = cfg.sampling(cfg.refine_temperature)
         [refined] = await run.texts("refine", [prompt], sampling)
         if not refined.strip():
             run.fallback("empty refined query; the next round keeps the current query")
@@ -140,7 +143,7 @@ class ProverVerifierGame(Pipeline[PvgConfig]):
         return render(REFINED_QUERY_PROMPT, query=query, refined=refined.strip())
 
     @staticmethod
-    def _select(run: PipelineRun, helpful: list[Solution], ratings: list[Rating]) -> tuple[Solution, str]:
+    def _select(run: Run, helpful: list[Solution], ratings: list[Rating]) -> tuple[Solution, str]:
         """The best-rated helpful solution, else the helpful majority; never a sneaky one."""
         best = best_rated(helpful, ratings)
         if best >= 0:

@@ -9,23 +9,27 @@ merged, K at a time, into a new population, T times; the last population votes.
    share.
 
 Example:
-    >>> rsa = get_optimizer("rsa", population=6, subset=3, loops=3)   # doctest: +SKIP
-    >>> solution = await rsa.optimize("What is 6 * 7?", client)        # doctest: +SKIP
-    >>> solution.metadata.engine_requests                               # doctest: +SKIP
-    19
+    >>> import asyncio
+    >>> from engine import ScriptedClient
+    >>> from strategies import get_strategy
+    >>> client = ScriptedClient(lambda prompt, sampling: "6 * 7 = 42.\\nVERDICT: CORRECT\\nSCORE: 0.9\\nRATING: 8\\nAnswer: 42")  # a model that says 42
+    >>> rsa = get_strategy("rsa", population=6, subset=3, loops=3)
+    >>> solution = asyncio.run(rsa.optimize("What is 6 * 7?", client))
+    >>> solution.answer, solution.metadata.strategy
+    ('42', 'rsa')
 """
 
 from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from strategies.base import register
-from strategies.common.aggregate import rsa_round
-from strategies.common.pipeline import Pipeline, PipelineRun
-from strategies.common.prompts import solve_prompt
-from strategies.common.sampling import SampledConfig
-from strategies.common.voting import vote_on
-from strategies.solution import Solution
+from strategies.blocks.aggregate import rsa_round
+from strategies.blocks.prompts import solve_prompt
+from strategies.blocks.sampling import SampledConfig
+from strategies.blocks.voting import vote_on
+from strategies.core.run import Run
+from strategies.core.solution import Solution
+from strategies.core.strategy import Strategy
 
 
 class RsaConfig(SampledConfig):
@@ -45,15 +49,16 @@ class RsaConfig(SampledConfig):
         return self
 
 
-@register(
-    "rsa",
-    description="Recursive self-aggregation: a population of N solutions, merged K at a time "
-    "for T loops, then a majority vote.",
-    calls="1 + T calls: 1 population request (n = N) + N merge requests per loop; default 4 calls, 19 requests",
-    config=RsaConfig,
-)
-class RecursiveSelfAggregation(Pipeline[RsaConfig]):
-    async def solve(self, run: PipelineRun, query: str, system: str | None) -> tuple[Solution, str]:
+class RecursiveSelfAggregation(Strategy[RsaConfig]):
+    name = "rsa"
+    description = (
+        "Recursive self-aggregation: a population of N solutions, merged K at a time for T loops, then a majority vote."
+    )
+    calls = "1 + T calls: 1 population request (n = N) + N merge requests per loop; default 4 calls, 19 requests"
+    config_class = RsaConfig
+
+    async def solve(self, run: Run[RsaConfig]) -> tuple[Solution, str]:
+        query, system = run.query, run.system
         cfg = self.config
         # 1) population: N solutions in one request
         population = await run.solutions(
@@ -62,17 +67,9 @@ class RecursiveSelfAggregation(Pipeline[RsaConfig]):
         # 2) aggregate: T loops of N merges, one call each
         generations = [[s.answer_key for s in population]]
         for _ in range(cfg.loops):
-            async with run.progress.phase("aggregation", requests=cfg.population):
-                merged = await rsa_round(
-                    run.client,
-                    query,
-                    population,
-                    size=cfg.population,
-                    k=cfg.subset,
-                    samplings=cfg.sampling(),
-                    tag="aggregation",
-                    system=system,
-                )
+            merged = await rsa_round(
+                run, population, size=cfg.population, k=cfg.subset, samplings=cfg.sampling(), system=system
+            )
             population = [m.solution for m in merged]
             generations.append([s.answer_key for s in population])
         run.details["generations"] = generations

@@ -15,10 +15,14 @@ Every step depends on the one before, so each is one call of one request. Temper
 follow optillm (0.1 everywhere).
 
 Example:
-    >>> rto = get_optimizer("rto", max_tokens=1024)                       # doctest: +SKIP
-    >>> solution = await rto.optimize("Write is_prime(n) in Python.", client)  # doctest: +SKIP
-    >>> solution.metadata.selection_rule                                   # doctest: +SKIP
-    'synthesis'
+    >>> import asyncio
+    >>> from engine import ScriptedClient
+    >>> from strategies import get_strategy
+    >>> client = ScriptedClient(lambda prompt, sampling: "def is_prime(n): ...")  # a scripted model
+    >>> rto = get_strategy("rto", max_tokens=1024)
+    >>> solution = asyncio.run(rto.optimize("Write is_prime(n) in Python.", client))
+    >>> solution.metadata.selection_rule, solution.metadata.engine_calls
+    ('round-trip', 3)
 """
 
 from __future__ import annotations
@@ -29,12 +33,12 @@ from pydantic import Field
 
 from engine import Message, Prompt
 from kernels import answer_key
-from strategies.base import StrategyConfig, register
-from strategies.common.parsing import first_code_block
-from strategies.common.pipeline import Pipeline, PipelineRun
-from strategies.common.prompts import render
-from strategies.common.sampling import sampling_of
-from strategies.solution import Solution
+from strategies.blocks.parsing import first_code_block
+from strategies.blocks.prompts import render
+from strategies.core.config import StrategyConfig
+from strategies.core.run import Run
+from strategies.core.solution import Solution
+from strategies.core.strategy import Strategy
 
 CODE_SYSTEM = "You are an expert programmer. Answer with one complete, correct program in a single markdown code block."
 
@@ -78,18 +82,22 @@ def code_key(code: str) -> str:
     return answer_key(render(CODE_FENCE, code=code), kind="code")
 
 
-@register(
-    "rto",
-    description="Round-trip optimization for code: C1, a description of it, C2 from the "
-    "description; C1 if they agree, else a C3 merged from both.",
-    calls="3 calls, 3 requests when C1 and C2 agree; 4 calls, 4 requests otherwise "
-    "(synthesize='always': always 4 calls, 4 requests)",
-    config=RtoConfig,
-)
-class RoundTrip(Pipeline[RtoConfig]):
-    async def solve(self, run: PipelineRun, query: str, system: str | None) -> tuple[Solution, str]:
+class RoundTrip(Strategy[RtoConfig]):
+    name = "rto"
+    description = (
+        "Round-trip optimization for code: C1, a description of it, C2 from the "
+        "description; C1 if they agree, else a C3 merged from both."
+    )
+    calls = (
+        "3 calls, 3 requests when C1 and C2 agree; 4 calls, 4 requests otherwise "
+        "(synthesize='always': always 4 calls, 4 requests)"
+    )
+    config_class = RtoConfig
+
+    async def solve(self, run: Run[RtoConfig]) -> tuple[Solution, str]:
+        query, system = run.query, run.system
         cfg = self.config
-        sampling = sampling_of(cfg)
+        sampling = cfg.sampling()
         system = system if system is not None else CODE_SYSTEM
         # 1) C1 from the query
         first = Prompt.user(query, system=system)

@@ -7,22 +7,26 @@
    confidence 0 (noted as a fallback).
 
 Example:
-    >>> sc = get_optimizer("self_consistency", samples=5)    # doctest: +SKIP
-    >>> solution = await sc.optimize("What is 6 * 7?", client)  # doctest: +SKIP
-    >>> solution.metadata.details["votes"]                   # doctest: +SKIP
-    {'42': 4, '48': 1}
+    >>> import asyncio
+    >>> from engine import ScriptedClient
+    >>> from strategies import get_strategy
+    >>> client = ScriptedClient(lambda prompt, sampling: "6 * 7 = 42.\\nVERDICT: CORRECT\\nSCORE: 0.9\\nRATING: 8\\nAnswer: 42")  # a model that says 42
+    >>> sc = get_strategy("self_consistency", samples=5)
+    >>> solution = asyncio.run(sc.optimize("What is 6 * 7?", client))
+    >>> solution.answer, solution.metadata.strategy
+    ('42', 'self_consistency')
 """
 
 from __future__ import annotations
 
 from pydantic import Field
 
-from strategies.base import register
-from strategies.common.pipeline import Pipeline, PipelineRun
-from strategies.common.prompts import solve_prompt
-from strategies.common.sampling import SampledConfig
-from strategies.common.voting import vote_on
-from strategies.solution import Solution
+from strategies.blocks.prompts import solve_prompt
+from strategies.blocks.sampling import SampledConfig
+from strategies.blocks.voting import vote_on
+from strategies.core.run import Run
+from strategies.core.solution import Solution
+from strategies.core.strategy import Strategy
 
 
 class SelfConsistencyConfig(SampledConfig):
@@ -31,14 +35,14 @@ class SelfConsistencyConfig(SampledConfig):
     samples: int = Field(5, ge=1, le=256, description="Solutions sampled (k), in one request.")
 
 
-@register(
-    "self_consistency",
-    description="Self-consistency: k samples in one request, majority vote on normalized answers.",
-    calls="1 call, 1 request (n = samples); default 1 request with 5 samples",
-    config=SelfConsistencyConfig,
-)
-class SelfConsistency(Pipeline[SelfConsistencyConfig]):
-    async def solve(self, run: PipelineRun, query: str, system: str | None) -> tuple[Solution, str]:
+class SelfConsistency(Strategy[SelfConsistencyConfig]):
+    name = "self_consistency"
+    description = "Self-consistency: k samples in one request, majority vote on normalized answers."
+    calls = "1 call, 1 request (n = samples); default 1 request with 5 samples"
+    config_class = SelfConsistencyConfig
+
+    async def solve(self, run: Run[SelfConsistencyConfig]) -> tuple[Solution, str]:
+        query, system = run.query, run.system
         # 1) sample: k solutions in one request
         sampling = self.config.sampling(n=self.config.samples)
         samples = await run.solutions("sampling", [solve_prompt(query, system=system)], sampling)

@@ -19,43 +19,35 @@ from strategies.mars.events import (
     EVENT_ADAPTER,
     AggregationDone,
     AggregationStarted,
-    Completed,
-    Error,
-    ExplorationStarted,
     ImprovementIterationStarted,
     MarsEvent,
     SelectionDone,
-    SolutionGenerated,
     SolutionImproved,
-    SolutionVerified,
     VerificationStarted,
 )
 from strategies.mars.mars import Mars
 from strategies.mars.phases import Phase
+from strategies.mars.run import MarsRun
 from strategies.mars.select import SelectionRule
 
 __all__ = [
     "AggregationDone",
     "AggregationError",
     "AggregationStarted",
-    "Completed",
     "EVENT_ADAPTER",
-    "Error",
     "ExplorationError",
-    "ExplorationStarted",
     "ImprovementError",
     "ImprovementIterationStarted",
     "Mars",
     "MarsConfig",
     "MarsError",
     "MarsEvent",
+    "MarsRun",
     "Phase",
     "SelectionDone",
     "SelectionError",
     "SelectionRule",
-    "SolutionGenerated",
     "SolutionImproved",
-    "SolutionVerified",
     "VerificationError",
     "VerificationStarted",
 ]

@@ -12,26 +12,32 @@ New candidates carry no confidence of their own: they are reviewed in the next v
 round like any other solution. Merge j is sampled at agent j's temperature (mod A).
 
 Example:
-    >>> new = await aggregate(run, pool)   # doctest: +SKIP
+    >>> import asyncio; from engine import ScriptedClient; from strategies.mars import MarsConfig, MarsRun
+    >>> model = ScriptedClient(lambda p, s: "2 + 2 = 4.\\nVERDICT: INCORRECT\\nAnswer: 4")  # rejects all
+    >>> run = MarsRun.start("2+2?", model, MarsConfig(), strategy="mars")
+    >>> from strategies.mars.explore import explore
+    >>> new = asyncio.run(aggregate(run, asyncio.run(explore(run))))
+    >>> [s.agent_id for s in new], run.details["aggregation"]["method"]
+    (['aggregator', 'aggregator', 'aggregator'], 'rsa')
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from strategies.common.aggregate import Aggregate, moe_synthesis, rsa_round
-from strategies.common.voting import majority
+from strategies.blocks.aggregate import Aggregate, moe_synthesis, rsa_round
+from strategies.blocks.voting import majority
+from strategies.core.solution import Solution
 from strategies.mars.errors import AggregationError, phase_errors
-from strategies.mars.events import AggregationDone, AggregationStarted, SolutionGenerated
+from strategies.mars.events import AggregationDone, AggregationStarted
 from strategies.mars.phases import Phase
 from strategies.mars.run import MarsRun
-from strategies.solution import Solution
 
 
 async def aggregate(run: MarsRun, pool: list[Solution]) -> list[Solution]:
     """The new candidates (unreviewed); also records the method's details in the run."""
     method = run.config.aggregation
-    await run.sink.emit(AggregationStarted(method=method))
+    await run.emit(AggregationStarted(method=method))
     with phase_errors(AggregationError):
         written = await _METHODS[method](run, pool)
     new = [merged for merged in written if merged.solution.reasoning.strip()]
@@ -39,8 +45,7 @@ async def aggregate(run: MarsRun, pool: list[Solution]) -> list[Solution]:
         run.fallbacks.append(f"aggregation: dropped {len(written) - len(new)} empty aggregate(s)")
     for merged in new:
         run.parents[merged.solution.id] = merged.parents
-        await run.sink.emit(SolutionGenerated(solution_id=merged.solution.id, agent_id=merged.solution.agent_id))
-    await run.sink.emit(AggregationDone(num_new=len(new)))
+    await run.emit(AggregationDone(num_new=len(new)))
     return run.record([merged.solution for merged in new])
 
 
@@ -53,13 +58,12 @@ async def _rsa(run: MarsRun, pool: list[Solution]) -> list[Aggregate]:
     merged: list[Aggregate] = []
     for _ in range(config.rsa_loops):
         merged = await rsa_round(
-            run.client,
-            run.query,
+            run,
             population,
             size=config.rsa_population,
             k=config.rsa_subset_size,
             samplings=samplings,
-            tag=Phase.AGGREGATION,
+            phase=Phase.AGGREGATION,
             system=run.team_system,
         )
         generations.append([{"id": m.solution.id, "parents": list(m.parents)} for m in merged])
@@ -71,12 +75,11 @@ async def _rsa(run: MarsRun, pool: list[Solution]) -> list[Aggregate]:
 async def _moe(run: MarsRun, pool: list[Solution]) -> list[Aggregate]:
     config = run.config
     merged = await moe_synthesis(
-        run.client,
-        run.query,
+        run,
         pool,
         experts=config.moe_experts,
         sampling=run.solve_sampling(config.agent_temperatures[0]),
-        tag=Phase.AGGREGATION,
+        phase=Phase.AGGREGATION,
         system=run.team_system,
     )
     run.details["aggregation"] = {"method": "moe", "experts": list(merged.parents)}

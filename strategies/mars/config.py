@@ -11,8 +11,8 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from strategies.base import StrategyConfig
-from strategies.common.sampling import temperatures_between
+from strategies.blocks.sampling import temperatures_between
+from strategies.core.config import StrategyConfig
 
 Aggregation = Literal["majority", "rsa", "moe", "none"]
 Preset = Literal["full", "lightweight"]

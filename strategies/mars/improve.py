@@ -6,21 +6,27 @@ and its author's temperature. It replaces its parent in the pool once reviewed
 (`with_revisions`); an empty revision is dropped and the parent stays for the next iteration.
 
 Example:
-    >>> revised = await improve(run, pool, approaches=[])   # doctest: +SKIP
+    >>> import asyncio; from engine import ScriptedClient; from strategies.mars import MarsConfig, MarsRun
+    >>> model = ScriptedClient(lambda p, s: "2 + 2 = 4.\\nVERDICT: INCORRECT\\nAnswer: 4")  # rejects all
+    >>> run = MarsRun.start("2+2?", model, MarsConfig(), strategy="mars")
+    >>> from strategies.mars.explore import explore; from strategies.mars.verify import verify
+    >>> pool = asyncio.run(verify(run, asyncio.run(explore(run))))
+    >>> revised = asyncio.run(improve(run, pool, approaches=[]))
+    >>> [(r.agent_id, r.method) for r in revised][:1], run.parents[revised[0].id] == (pool[0].id,)
+    ([('agent-0', 'improve')], True)
 """
 
 from __future__ import annotations
 
 from engine import Prompt
-from strategies.common.prompts import followup_prompt
-from strategies.common.sampling import sample_solutions
+from strategies.blocks.prompts import followup_prompt
+from strategies.core.solution import Solution
 from strategies.mars.errors import ImprovementError, phase_errors
 from strategies.mars.events import SolutionImproved
 from strategies.mars.network import Approach, peers
 from strategies.mars.phases import Phase
 from strategies.mars.prompts import FEEDBACK_ITEM, IMPROVE_PROMPT, NO_FEEDBACK, PEERS_BLOCK
 from strategies.mars.run import MarsRun
-from strategies.solution import Solution
 
 
 def improve_prompt(run: MarsRun, solution: Solution, approaches: list[Approach]) -> Prompt:
@@ -50,13 +56,8 @@ async def improve(run: MarsRun, pool: list[Solution], approaches: list[Approach]
     prompts = [improve_prompt(run, s, approaches) for s in targets]
     samplings = [run.solve_sampling(s.temperature) for s in targets]
     with phase_errors(ImprovementError):
-        revised = await sample_solutions(
-            run.client,
-            prompts,
-            samplings,
-            tag=Phase.IMPROVEMENT,
-            agent_ids=[s.agent_id for s in targets],
-            method="improve",
+        revised = await run.solutions(
+            Phase.IMPROVEMENT, prompts, samplings, agent_ids=[s.agent_id for s in targets], method="improve"
         )
     kept = []
     for parent, revision in zip(targets, revised, strict=True):
@@ -64,7 +65,7 @@ async def improve(run: MarsRun, pool: list[Solution], approaches: list[Approach]
             run.fallbacks.append(f"improvement: empty revision of {parent.id}; kept the original")
             continue
         run.parents[revision.id] = (parent.id,)
-        await run.sink.emit(SolutionImproved(solution_id=revision.id, parent_id=parent.id))
+        await run.emit(SolutionImproved(solution_id=revision.id, parent_id=parent.id))
         kept.append(revision)
     return run.record(kept)
 

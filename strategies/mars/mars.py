@@ -23,34 +23,28 @@ verified before improvement; each improvement iteration adds 2 calls and up to 1
 (6 revisions, 12 reviews), the strategy network 1 call and 3 requests; at most 16 calls.
 
 Example:
-    >>> mars = Mars(MarsConfig.lightweight(max_tokens=128))       # doctest: +SKIP
-    >>> solution = await mars.optimize("What is 17 * 3?", client)  # doctest: +SKIP
-    >>> solution.answer, solution.metadata.selection_rule          # doctest: +SKIP
+    >>> import asyncio
+    >>> from engine import ScriptedClient
+    >>> reply = "17 * 3 = 51.\\nVERDICT: CORRECT\\nSCORE: 0.9\\nAnswer: 51"  # a model that agrees
+    >>> mars = Mars(MarsConfig.lightweight(max_tokens=128))
+    >>> solution = asyncio.run(mars.optimize("What is 17 * 3?", ScriptedClient(lambda p, s: reply)))
+    >>> solution.answer, solution.metadata.selection_rule
     ('51', 'verified')
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import AsyncIterator
-from typing import ClassVar
-
-from engine import InputError, ModelClient
-from strategies.base import register
-from strategies.events import EventCallback, iterate_events
+from strategies.core.solution import Solution
+from strategies.core.strategy import Strategy
 from strategies.mars.aggregate import aggregate
 from strategies.mars.config import MarsConfig
-from strategies.mars.errors import MarsError
-from strategies.mars.events import Completed, Error, ImprovementIterationStarted, MarsEvent
+from strategies.mars.events import ImprovementIterationStarted
 from strategies.mars.explore import explore
 from strategies.mars.improve import improve, with_revisions
 from strategies.mars.network import Approach, extract_approaches
 from strategies.mars.run import MarsRun
 from strategies.mars.select import SelectionRule, has_consensus, select
 from strategies.mars.verify import verify
-from strategies.solution import Solution
-
-logger = logging.getLogger(__name__)
 
 CALLS = (
     "exploration 1 call (A requests); verification 1 call per round (P per solution); "
@@ -61,59 +55,22 @@ CALLS = (
 )
 
 
-@register(
-    "mars",
-    description="Multi-agent reasoning: agents explore at different temperatures, verify each "
-    "other's solutions, aggregate, improve the unverified ones and select the answer",
-    calls=CALLS,
-    config=MarsConfig,
-)
-class Mars:
-    """The MARS optimizer; `Mars(MarsConfig.lightweight())` for a cheap run."""
+class Mars(Strategy[MarsConfig]):
+    """The MARS strategy; `Mars(MarsConfig.lightweight())` for a cheap run.
 
-    name: ClassVar[str]
-    description: ClassVar[str]
+    A failure raises a `MarsError` subclass naming the phase that failed.
+    """
 
-    def __init__(self, config: MarsConfig | None = None) -> None:
-        self.config = config if config is not None else MarsConfig()
+    name = "mars"
+    description = (
+        "Multi-agent reasoning: agents explore at different temperatures, verify each "
+        "other's solutions, aggregate, improve the unverified ones and select the answer"
+    )
+    calls = CALLS
+    config_class = MarsConfig
+    run_class = MarsRun
 
-    async def optimize(
-        self,
-        query: str,
-        client: ModelClient,
-        *,
-        system: str | None = None,
-        on_event: EventCallback | None = None,
-    ) -> Solution:
-        """Answer `query`; raises a `MarsError` subclass naming the phase that failed."""
-        if not query.strip():
-            raise InputError("MARS got an empty query; pass the question to answer")
-        run = MarsRun.start(query, client, self.config, system, on_event)
-        try:
-            chosen, rule = await self._solve(run)
-        except MarsError as err:
-            await run.sink.emit(Error(phase=err.phase, message=str(err)))
-            raise
-        final = chosen.model_copy(update={"metadata": run.metadata()})
-        solution = run.client.finish(final, strategy=self.name, selection_rule=rule)
-        await run.sink.emit(Completed(solution_id=solution.id))
-        logger.info(
-            "mars: answer %r by rule %s, %d calls, %d requests, %.1f s",
-            solution.answer,
-            rule,
-            solution.metadata.engine_calls,
-            solution.metadata.engine_requests,
-            solution.metadata.wall_s,
-        )
-        return solution
-
-    def events(
-        self, query: str, client: ModelClient, *, system: str | None = None
-    ) -> AsyncIterator[MarsEvent | Solution]:
-        """The run's events as they happen, then its `Solution` as the last item."""
-        return iterate_events(lambda on_event: self.optimize(query, client, system=system, on_event=on_event))
-
-    async def _solve(self, run: MarsRun) -> tuple[Solution, SelectionRule]:
+    async def solve(self, run: MarsRun) -> tuple[Solution, SelectionRule]:  # type: ignore[override]
         config = run.config
         # 1) exploration: every agent answers at its own temperature
         pool = await explore(run)
@@ -134,7 +91,7 @@ class Mars:
             if config.early_termination and (agreed := has_consensus(pool, config.consensus_threshold)):
                 break
             run.details["improvement_iterations"] = iteration
-            await run.sink.emit(ImprovementIterationStarted(iteration=iteration))
+            await run.emit(ImprovementIterationStarted(iteration=iteration))
             if config.strategy_network and iteration == 1:
                 approaches = await extract_approaches(run, pool)
             revisions = await improve(run, pool, approaches)

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from strategies.common.prompts import followup_prompt
+from strategies.blocks.prompts import followup_prompt
+from strategies.core.solution import Solution
 from strategies.mars.errors import ImprovementError, phase_errors
 from strategies.mars.phases import Phase
 from strategies.mars.prompts import APPROACH_PROMPT
 from strategies.mars.run import MarsRun
-from strategies.solution import Solution
 
 APPROACH_MAX_TOKENS = 64
 """Completion budget of one approach sentence."""
@@ -68,7 +68,7 @@ async def extract_approaches(run: MarsRun, pool: list[Solution]) -> list[Approac
     ]
     sampling = run.verify_sampling.with_(max_tokens=APPROACH_MAX_TOKENS)
     with phase_errors(ImprovementError):
-        completions = await run.client.generate(prompts, sampling, tag=Phase.STRATEGY_NETWORK)
+        completions = await run.generate(Phase.STRATEGY_NETWORK, prompts, sampling)
     found = [
         Approach(s.agent_id, one_sentence(c.text), s.verification_score)
         for s, c in zip(sources, completions, strict=True)

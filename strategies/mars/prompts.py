@@ -6,7 +6,7 @@ approach summary, its revision) goes on with the same `Solution:` block, and onl
 the `---` line differs by role. So the engine's prefix cache serves the system prompt across
 questions, the problem across phases, and a solution's text from its first review to its
 revision; only the role's instruction and the feedback are prefilled anew. Verification fills
-the templates of `strategies.common.verify`, aggregation those of `strategies.common.aggregate`.
+the templates of `strategies.blocks.verify`, aggregation those of `strategies.blocks.aggregate`.
 
 Example:
     >>> IMPROVE_PROMPT.startswith(SOLUTION_PREFIX) and APPROACH_PROMPT.startswith(SOLUTION_PREFIX)
@@ -15,8 +15,8 @@ Example:
 
 from __future__ import annotations
 
-from strategies.common.prompts import join_system
-from strategies.common.verify import SOLUTION_PREFIX, VERIFY_SYSTEM
+from strategies.blocks.prompts import join_system
+from strategies.blocks.verify import SOLUTION_PREFIX, VERIFY_SYSTEM
 
 __all__ = ["APPROACH_PROMPT", "IMPROVE_PROMPT", "MARS_SYSTEM", "SOLUTION_PREFIX", "SOLVE_PROMPT", "team_system"]
 

@@ -1,4 +1,4 @@
-"""`MarsRun`: the state of one `optimize` call, handed to every phase.
+"""`MarsRun`: the `Run` of one MARS query, with the state MARS keeps, handed to every phase.
 
 Everything a run mutates lives here (the review history, the lineage of derived solutions, the
 fallbacks taken), and a new `MarsRun` is made per call, so any number of queries can run their
@@ -7,7 +7,7 @@ phases concurrently through one `Mars` and one engine.
 Example:
     >>> from engine import ScriptedClient
     >>> from strategies.mars.config import MarsConfig
-    >>> run = MarsRun.start("2+2?", ScriptedClient(lambda p, s: "4"), MarsConfig(), None, None)
+    >>> run = MarsRun.start("2+2?", ScriptedClient(lambda p, s: "4"), MarsConfig(), strategy="mars")
     >>> run.author_of(Solution(agent_id="agent-2")), run.author_of(Solution(agent_id="aggregator"))
     (2, None)
 """
@@ -17,50 +17,27 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
-from engine import ModelClient, Sampling
-from strategies.common.verify import Review
-from strategies.events import EventCallback, EventSink
+from engine import Sampling
+from strategies.blocks.verify import Review
+from strategies.core.run import Run
+from strategies.core.solution import Solution, SolutionMetadata
 from strategies.mars.config import MarsConfig
-from strategies.mars.events import MarsEvent
 from strategies.mars.prompts import team_system
-from strategies.solution import Solution, SolutionMetadata
-from strategies.tracking import TrackedClient
 
 
-@dataclass(frozen=True)
-class MarsRun:
-    """One query's run: its client (tracked per phase), inputs, events and bookkeeping."""
+@dataclass(eq=False)
+class MarsRun(Run[MarsConfig]):
+    """A `Run` with MARS's own state: the review history and the lineage of derived solutions."""
 
-    client: TrackedClient
-    query: str
-    system: str | None
-    config: MarsConfig
-    sink: EventSink[MarsEvent]
     reviews: dict[str, list[Review]] = field(default_factory=dict)
     """Every review of every solution, by solution id, in order."""
     parents: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """For each derived solution (aggregate or revision), the ids it was written from."""
     candidates: dict[str, Solution] = field(default_factory=dict)
     """Every candidate the run produced, by id, in its latest (reviewed) state."""
-    fallbacks: list[str] = field(default_factory=list)
-    details: dict[str, Any] = field(default_factory=dict)
-    """Phase-specific records for `SolutionMetadata.details` (aggregation, approaches...)."""
     rounds: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     """Numbers the verification rounds 1, 2, ..."""
-
-    @classmethod
-    def start(
-        cls,
-        query: str,
-        client: ModelClient,
-        config: MarsConfig,
-        system: str | None,
-        on_event: EventCallback | None,
-    ) -> MarsRun:
-        """A fresh run of `query` on `client` (tracked per phase); events go to `on_event`."""
-        return cls(TrackedClient(client), query, system, config, EventSink(on_event))
 
     def author_of(self, solution: Solution) -> int | None:
         """The index of the agent that wrote `solution`, or None (an aggregate)."""
@@ -74,13 +51,13 @@ class MarsRun:
 
     def solve_sampling(self, temperature: float) -> Sampling:
         """Sampling of a written solution at `temperature`."""
-        return Sampling(temperature=temperature, max_tokens=self.config.max_tokens)
+        return self.config.sampling(temperature)
 
     @property
     def verify_sampling(self) -> Sampling:
         """Sampling of a review."""
         config = self.config
-        return Sampling(temperature=config.verify_temperature, max_tokens=config.verify_max_tokens)
+        return config.sampling(config.verify_temperature, max_tokens=config.verify_max_tokens)
 
     def record(self, solutions: list[Solution]) -> list[Solution]:
         """Remember the latest state of `solutions` among the run's candidates; returns them."""
@@ -107,4 +84,4 @@ class MarsRun:
             ],
             "verification": {sid: [r.summary() for r in reviews] for sid, reviews in self.reviews.items()},
         }
-        return SolutionMetadata(fallbacks=list(self.fallbacks), details=details)
+        return super().metadata().model_copy(update={"details": details})

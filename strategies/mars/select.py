@@ -12,7 +12,7 @@ score of its reviews) and its agreement (the share of the other candidates that 
 answer).
 
 Example:
-    >>> from strategies.solution import Solution
+    >>> from strategies.core.solution import Solution
     >>> sols = [Solution(answer_key="4", verification_score=1.0), Solution(answer_key="4")]
     >>> [s.confidence for s in with_confidence(sols)]
     [1.0, 0.5]
@@ -23,13 +23,13 @@ from __future__ import annotations
 from collections import Counter
 from typing import Literal
 
-from strategies.common.aggregate import moe_synthesis
-from strategies.common.voting import agreement, majority
+from strategies.blocks.aggregate import moe_synthesis
+from strategies.blocks.voting import agreement, majority
+from strategies.core.solution import Solution
 from strategies.mars.errors import SelectionError, phase_errors
 from strategies.mars.events import SelectionDone
 from strategies.mars.phases import Phase
 from strategies.mars.run import MarsRun
-from strategies.solution import Solution
 
 SelectionRule = Literal["verified", "consensus", "majority", "synthesis"]
 
@@ -62,7 +62,7 @@ async def select(run: MarsRun, pool: list[Solution], *, agreed: bool = False) ->
         chosen, rule = scored[pick.index], "consensus" if agreed else "majority"
     else:
         chosen, rule = await _synthesize(run, scored), "synthesis"
-    await run.sink.emit(SelectionDone(solution_id=chosen.id, rule=rule))
+    await run.emit(SelectionDone(solution_id=chosen.id, rule=rule))
     return chosen, rule
 
 
@@ -70,13 +70,12 @@ async def _synthesize(run: MarsRun, candidates: list[Solution]) -> Solution:
     config = run.config
     with phase_errors(SelectionError):
         merged = await moe_synthesis(
-            run.client,
-            run.query,
+            run,
             candidates,
             experts=len(candidates),
             sampling=run.solve_sampling(config.agent_temperatures[0]),
-            tag=Phase.SELECTION,
-            system=run.system,
+            phase=Phase.SELECTION,
+            system=run.team_system,
             method="synthesis",
         )
     if not merged.solution.reasoning.strip():

@@ -12,17 +12,23 @@ agent wrote them) may go to any agent. Reviews share the run's team system promp
 reviewer rules fix the verdict format.
 
 Example:
-    >>> pool = await verify(run, pool)   # doctest: +SKIP
+    >>> import asyncio; from engine import ScriptedClient; from strategies.mars import MarsConfig, MarsRun
+    >>> model = ScriptedClient(lambda p, s: "2 + 2 = 4.\\nVERDICT: INCORRECT\\nAnswer: 4")  # rejects all
+    >>> run = MarsRun.start("2+2?", model, MarsConfig(), strategy="mars")
+    >>> from strategies.mars.explore import explore
+    >>> pool = asyncio.run(verify(run, asyncio.run(explore(run))))
+    >>> [s.is_verified for s in pool], len(run.reviews[pool[0].id])   # lazy: one negative pass each
+    ([False, False, False], 1)
 """
 
 from __future__ import annotations
 
-from strategies.common.verify import Review, cross_assignments, reviewed, verify_batch
+from strategies.blocks.verify import Review, cross_assignments, reviewed, verify_batch
+from strategies.core.solution import Solution
 from strategies.mars.errors import VerificationError, phase_errors
-from strategies.mars.events import SolutionVerified, VerificationStarted
+from strategies.mars.events import VerificationStarted
 from strategies.mars.phases import Phase
 from strategies.mars.run import MarsRun
-from strategies.solution import Solution
 
 
 async def verify(run: MarsRun, solutions: list[Solution]) -> list[Solution]:
@@ -30,7 +36,7 @@ async def verify(run: MarsRun, solutions: list[Solution]) -> list[Solution]:
     passes = run.config.verification_passes_required
     round_number = next(run.rounds)
     run.details["verification_rounds"] = round_number
-    await run.sink.emit(VerificationStarted(round=round_number))
+    await run.emit(VerificationStarted(round=round_number))
     authors = [run.author_of(s) for s in solutions]
     assignments = cross_assignments(authors, run.config.agent_ids, passes)
     with phase_errors(VerificationError):
@@ -38,12 +44,11 @@ async def verify(run: MarsRun, solutions: list[Solution]) -> list[Solution]:
             reviews = await _lazy_reviews(run, solutions, assignments)
         else:
             reviews = await verify_batch(
-                run.client,
-                run.query,
+                run,
                 solutions,
                 assignments,
                 sampling=run.verify_sampling,
-                tag=Phase.VERIFICATION,
+                phase=Phase.VERIFICATION,
                 system=run.team_system,
             )
     checked = []
@@ -54,13 +59,7 @@ async def verify(run: MarsRun, solutions: list[Solution]) -> list[Solution]:
             f"verification: {r.verifier_id} on {solution.id}: {r.fallback}" for r in round_reviews if r.fallback
         )
         solution = reviewed(solution, history, passes_required=passes)
-        await run.sink.emit(
-            SolutionVerified(
-                solution_id=solution.id,
-                is_correct=solution.is_verified,
-                score=solution.verification_score,
-            )
-        )
+        await run.verified(solution)
         checked.append(solution)
     return run.record(checked)
 
@@ -74,12 +73,11 @@ async def _lazy_reviews(run: MarsRun, solutions: list[Solution], assignments: li
         if not open_:
             break
         batch = await verify_batch(
-            run.client,
-            run.query,
+            run,
             [solutions[k] for k in open_],
             [assignments[k][p : p + 1] for k in open_],
             sampling=run.verify_sampling,
-            tag=Phase.VERIFICATION,
+            phase=Phase.VERIFICATION,
             pass_offset=p,
             passes=passes,
             system=run.team_system,

@@ -22,10 +22,14 @@ steps before the A2 finish), temperature 0.2 (optillm). Calls: 2 per wave + 1; r
 3 x rollouts (fewer only when the tree runs out of untried actions, noted as a fallback).
 
 Example:
-    >>> rstar = get_optimizer("rstar", rollouts=4, parallel=2, max_depth=3)  # doctest: +SKIP
-    >>> solution = await rstar.optimize("What is 15% of 80?", client)        # doctest: +SKIP
-    >>> solution.metadata.details["actions"]                                 # doctest: +SKIP
-    {'A1': 2, 'A2': 4, 'A3': 1, 'A4': 0, 'A5': 1}
+    >>> import asyncio
+    >>> from engine import ScriptedClient
+    >>> from strategies import get_strategy
+    >>> client = ScriptedClient(lambda prompt, sampling: "6 * 7 = 42.\\nVERDICT: CORRECT\\nSCORE: 0.9\\nRATING: 8\\nAnswer: 42")  # a model that says 42
+    >>> rstar = get_strategy("rstar", rollouts=4, parallel=2, max_depth=3)
+    >>> solution = asyncio.run(rstar.optimize("What is 6 * 7?", client))
+    >>> solution.answer, solution.metadata.strategy
+    ('42', 'rstar')
 """
 
 from __future__ import annotations
@@ -37,13 +41,14 @@ from dataclasses import dataclass
 from pydantic import Field, field_validator
 
 from engine import Prompt, Sampling
-from strategies.base import StrategyConfig, register
-from strategies.common.pipeline import Pipeline, PipelineRun
-from strategies.common.prompts import join_system, numbered_list, render
-from strategies.common.sampling import sampling_of, seeded
-from strategies.common.voting import agreement, ranking
+from strategies.blocks.prompts import join_system, numbered_list, render
+from strategies.blocks.sampling import seeded
+from strategies.blocks.voting import agreement, ranking
+from strategies.core.config import StrategyConfig
+from strategies.core.run import Run
+from strategies.core.solution import Solution
+from strategies.core.strategy import Strategy
 from strategies.rstar.tree import Action, Node, backpropagate, select
-from strategies.solution import Solution
 
 RSTAR_SYSTEM = (
     "You are a helpful assistant focused on solving mathematical and reasoning problems. "
@@ -115,21 +120,25 @@ def masked(terminal: Node, share: float) -> str:
     return "\n".join(lines[:keep]) or "(none)"
 
 
-@register(
-    "rstar",
-    description="rStar: MCTS over reasoning steps with five actions (step, finish, sub-question, "
-    "re-answer, rephrase), rollouts batched in waves, answers kept when a second model pass "
-    "completing a masked trajectory agrees.",
-    calls="2 calls per wave (expand: one request per rollout; simulate: one per rollout) + 1 "
-    "discriminator call (one per trajectory): 2 * ceil(rollouts / parallel) + 1 calls, "
-    "3 * rollouts requests; default 5 calls, 12 requests",
-    config=RStarConfig,
-)
-class RStar(Pipeline[RStarConfig]):
-    async def solve(self, run: PipelineRun, query: str, system: str | None) -> tuple[Solution, str]:
+class RStar(Strategy[RStarConfig]):
+    name = "rstar"
+    description = (
+        "rStar: MCTS over reasoning steps with five actions (step, finish, sub-question, "
+        "re-answer, rephrase), rollouts batched in waves, answers kept when a second model pass "
+        "completing a masked trajectory agrees."
+    )
+    calls = (
+        "2 calls per wave (expand: one request per rollout; simulate: one per rollout) + 1 "
+        "discriminator call (one per trajectory): 2 * ceil(rollouts / parallel) + 1 calls, "
+        "3 * rollouts requests; default 5 calls, 12 requests"
+    )
+    config_class = RStarConfig
+
+    async def solve(self, run: Run[RStarConfig]) -> tuple[Solution, str]:
+        query, system = run.query, run.system
         cfg = self.config
         system = join_system(system, RSTAR_SYSTEM)
-        base = sampling_of(cfg)
+        base = cfg.sampling()
         root = Node.root(query)
         search = Search(root, [], [])
         while len(search.terminals) < cfg.rollouts:
@@ -153,9 +162,7 @@ class RStar(Pipeline[RStarConfig]):
         run.details.update(search.summary(consistent))
         return choose(run, search, consistent)
 
-    async def _discriminate(
-        self, run: PipelineRun, query: str, search: Search, system: str, base: Sampling
-    ) -> list[bool]:
+    async def _discriminate(self, run: Run, query: str, search: Search, system: str, base: Sampling) -> list[bool]:
         rng = random.Random(self.config.seed)
         hints = [masked(t, rng.uniform(*self.config.keep)) for t in search.terminals]
         prompts = [
@@ -220,7 +227,7 @@ class Search:
         }
 
 
-def choose(run: PipelineRun, search: Search, consistent: list[bool]) -> tuple[Solution, str]:
+def choose(run: Run, search: Search, consistent: list[bool]) -> tuple[Solution, str]:
     """The best consistent trajectory by value plus agreement; without one, the best of all."""
     scored = search.scored(consistent)
     pool, rule = [s for s in scored if s.is_verified], "mutual-consistency"

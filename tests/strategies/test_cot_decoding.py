@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from engine import Prompt, Sampling, ScriptedClient, ScriptedReply
-from strategies import get_optimizer
+from strategies import get_strategy
 from strategies.cot_decoding import CotDecoding, CotDecodingConfig, answer_margin
 from tests.strategies.logprob_replies import first_token_reply, margin_reply
 
@@ -78,4 +78,4 @@ def test_answer_margin_averages_over_the_answer_tokens_only():
 
 def test_k_is_capped_by_the_engine_logprobs_limit():
     with pytest.raises(Exception, match="k"):
-        get_optimizer("cot_decoding", k=21)
+        get_strategy("cot_decoding", k=21)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine import ConfigError, Prompt, Sampling, ScriptedClient, ScriptedReply
-from strategies import get_optimizer
+from strategies import get_strategy
 from strategies.deep_thinking import DeepThinking, DeepThinkingConfig
 
 
@@ -80,4 +80,4 @@ async def test_samples_advance_together_in_one_call_per_round():
 
 def test_budgets_are_validated():
     with pytest.raises(ConfigError, match="min_thinking_tokens"):
-        get_optimizer("deep_thinking", min_thinking_tokens=100, max_thinking_tokens=10)
+        get_strategy("deep_thinking", min_thinking_tokens=100, max_thinking_tokens=10)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine import ConfigError, Prompt, Sampling, ScriptedClient, ScriptedReply
-from strategies import Solution, get_optimizer
+from strategies import Solution, get_strategy
 from strategies.deepconf import DeepConf, DeepConfConfig, confidence_vote
 from tests.strategies.logprob_replies import confident_reply
 
@@ -80,7 +80,8 @@ async def test_online_aborts_traces_whose_window_drops_below_the_warmup_threshol
     assert [t["aborted"] for t in details["traces"]] == [False, False, False, True, True]
     usage = solution.metadata.usage_by_phase
     assert usage["warmup"].requests == 1 and usage["online"].aborted_requests == 2
-    assert solution.metadata.engine_calls == 1 + 3
+    # the warm-up request, then one streamed fan-out of the three online traces
+    assert solution.metadata.engine_calls == 2 and solution.metadata.engine_requests == 1 + 3
 
 
 async def test_online_warms_up_in_one_request_then_streams_one_request_per_trace():
@@ -95,7 +96,7 @@ async def test_online_warms_up_in_one_request_then_streams_one_request_per_trace
 
 def test_warmup_cannot_exceed_the_traces():
     with pytest.raises(ConfigError, match="warmup_traces"):
-        get_optimizer("deepconf", traces=2, warmup_traces=3)
+        get_strategy("deepconf", traces=2, warmup_traces=3)
 
 
 def test_confidence_vote_sums_per_answer_and_picks_the_surest_member():

@@ -6,7 +6,7 @@ import pytest
 
 from engine import ConfigError, ScriptedClient
 from kernels import EntropixParams
-from strategies import get_optimizer
+from strategies import get_strategy
 from strategies.entropy_decoding import EXTRA_ARG, EntropyDecoding, EntropyDecodingConfig
 
 
@@ -33,4 +33,4 @@ def test_the_extra_arg_name_matches_the_engine_processor():
 
 def test_thresholds_must_be_ordered():
     with pytest.raises(ConfigError, match="low_entropy"):
-        get_optimizer("entropy_decoding", low_entropy=4.0, high_entropy=3.0)
+        get_strategy("entropy_decoding", low_entropy=4.0, high_entropy=3.0)

@@ -4,8 +4,8 @@ by model rating or majority."""
 import pytest
 
 from engine import ConfigError, Prompt, Sampling, ScriptedClient
-from strategies.base import build_config
-from strategies.common.rating import RATING_SYSTEM
+from strategies.blocks.rating import RATING_SYSTEM
+from strategies.catalog import build_config
 from strategies.plansearch import PlanSearch, PlanSearchConfig
 
 OBSERVATIONS = "1. The sum is even.\n2. Both numbers are odd.\n3. Order does not matter."

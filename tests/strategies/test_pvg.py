@@ -2,7 +2,7 @@
 used in the next round, and never a sneaky solution as the answer."""
 
 from engine import Prompt, Sampling, ScriptedClient
-from strategies.common.rating import RATING_SYSTEM
+from strategies.blocks.rating import RATING_SYSTEM
 from strategies.pvg import PROVER_SYSTEM, ProverVerifierGame, PvgConfig
 
 HELPFUL = "Careful work: 12 * 13 = 156.\nAnswer: 156"

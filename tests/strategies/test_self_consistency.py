@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from engine import ConfigError, ScriptedClient
-from strategies import get_optimizer
+from strategies import get_strategy
 
 
 async def test_samples_come_from_one_request_with_n_samples() -> None:
     client = ScriptedClient(lambda p, s: "Answer: 4")
-    solution = await get_optimizer("self_consistency", samples=5, temperature=0.8).optimize("2+2?", client)
+    solution = await get_strategy("self_consistency", samples=5, temperature=0.8).optimize("2+2?", client)
     [call] = client.calls
     assert len(call.prompts) == 1 and call.samplings[0].n == 5
     assert call.samplings[0].temperature == 0.8 and call.tags == ("sampling",)
@@ -20,7 +20,7 @@ async def test_samples_come_from_one_request_with_n_samples() -> None:
 
 async def test_answer_4_and_bare_4_are_one_vote() -> None:
     client = ScriptedClient(["So it is 4. Answer: 4", "4", "Answer: 5", "**Answer:** 4.0", "5"])
-    solution = await get_optimizer("self_consistency", samples=5).optimize("2+2?", client)
+    solution = await get_strategy("self_consistency", samples=5).optimize("2+2?", client)
     assert solution.answer_key == "4"
     assert solution.metadata.details["votes"] == {"4": 3, "5": 2}
     assert solution.confidence == pytest.approx(0.6)
@@ -29,7 +29,7 @@ async def test_answer_4_and_bare_4_are_one_vote() -> None:
 
 async def test_no_stated_answer_keeps_the_first_text_and_notes_it() -> None:
     client = ScriptedClient(["", "I do not know", "no idea"])
-    solution = await get_optimizer("self_consistency", samples=3).optimize("x?", client)
+    solution = await get_strategy("self_consistency", samples=3).optimize("x?", client)
     assert solution.reasoning == "I do not know" and solution.confidence == 0.0
     assert solution.metadata.selection_rule == "no-answer"
     assert solution.metadata.fallbacks
@@ -37,6 +37,6 @@ async def test_no_stated_answer_keeps_the_first_text_and_notes_it() -> None:
 
 def test_config_rejects_greedy_sampling_and_zero_samples() -> None:
     with pytest.raises(ConfigError, match="temperature"):
-        get_optimizer("self_consistency", temperature=0.0)
+        get_strategy("self_consistency", temperature=0.0)
     with pytest.raises(ConfigError, match="samples"):
-        get_optimizer("self_consistency", samples=0)
+        get_strategy("self_consistency", samples=0)

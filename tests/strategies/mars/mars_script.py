@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine import Prompt, Sampling, ScriptedClient
-from strategies.common.aggregate import MOE_PROMPT, RSA_PROMPT
+from strategies.blocks.aggregate import MOE_PROMPT, RSA_PROMPT
 from strategies.mars import MarsConfig
 from strategies.mars.prompts import APPROACH_PROMPT, IMPROVE_PROMPT
 

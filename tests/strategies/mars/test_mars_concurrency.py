@@ -7,7 +7,8 @@ import re
 
 from engine import Prompt, Sampling
 from strategies import Solution
-from strategies.mars import Completed, ExplorationStarted, Mars, MarsEvent
+from strategies.core.events import EventCallback, RunFinished, RunStarted, iterate_events
+from strategies.mars import Mars, MarsEvent
 from tests.strategies.mars.mars_script import CORRECT, INCORRECT, MarsScript, eager, eager_lightweight
 
 
@@ -44,7 +45,7 @@ async def test_eight_concurrent_runs_on_one_client_each_get_their_own_answer() -
     assert len(client.calls) == 8 * 5
     for n, solution in enumerate(solutions):
         last = events[n][-1]
-        assert isinstance(last, Completed) and last.solution_id == solution.id
+        assert isinstance(last, RunFinished) and last.solution_id == solution.id
     assert len({s.id for s in solutions}) == 8
 
 
@@ -67,8 +68,17 @@ async def test_runs_interleave_their_phases() -> None:
 
 async def test_an_unread_event_iterator_does_not_block_the_run() -> None:
     script = MarsScript(verify=lambda p, s: INCORRECT)
-    iterator = Mars(eager(max_iterations=3)).events("2+2?", script.client())
-    assert isinstance(await anext(iterator), ExplorationStarted)
-    await asyncio.sleep(0.05)  # the run finishes while nobody reads
+    finished = asyncio.Event()
+
+    async def run(on_event: EventCallback) -> Solution:
+        solution = await Mars(eager(max_iterations=3)).optimize("2+2?", script.client(), on_event=on_event)
+        finished.set()
+        return solution
+
+    iterator = iterate_events(run)
+    assert isinstance(await anext(iterator), RunStarted)
+    # the whole run completes while nobody reads its events (it would hang on a bounded queue)
+    await asyncio.wait_for(finished.wait(), timeout=30)
     rest = [item async for item in iterator]
+    assert any(isinstance(e, RunFinished) for e in rest)
     assert isinstance(rest[-1], Solution) and rest[-1].metadata.selection_rule == "majority"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import ValidationError
 
 from engine import ConfigError
 from strategies import build_config
@@ -58,8 +57,9 @@ def test_unset_temperatures_spread_over_the_agents() -> None:
     ],
 )
 def test_invalid_values_are_rejected_with_a_clear_message(fields: dict, message: str) -> None:
-    with pytest.raises(ValidationError, match=message):
+    with pytest.raises(ConfigError, match=message) as caught:
         MarsConfig(**fields)
+    assert "invalid config for MarsConfig" in str(caught.value)
 
 
 def test_registry_reports_config_errors_as_config_errors() -> None:

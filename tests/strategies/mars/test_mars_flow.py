@@ -7,13 +7,11 @@ from collections import Counter
 import pytest
 
 from engine import ClientError, ContextLengthError, Prompt, Sampling, ScriptedClient
-from strategies import Solution, get_optimizer
-from strategies.common.verify import VERIFY_SYSTEM
+from strategies import Solution, get_strategy
+from strategies.blocks.verify import VERIFY_SYSTEM
+from strategies.core.events import Error, RunFinished, RunStarted
 from strategies.mars import (
-    Completed,
-    Error,
     ExplorationError,
-    ExplorationStarted,
     Mars,
     MarsConfig,
     MarsError,
@@ -49,20 +47,29 @@ async def test_full_run_emits_every_phase_in_order(script: MarsScript) -> None:
     firsts = [
         kinds.index(k)
         for k in (
-            "exploration_started",
-            "solution_generated",
+            "run_started",
+            "phase_started",
+            "candidate_produced",
             "verification_started",
-            "solution_verified",
+            "candidate_verified",
             "aggregation_started",
             "aggregation_done",
             "improvement_iteration_started",
             "solution_improved",
             "selection_done",
-            "completed",
+            "run_finished",
         )
     ]
     assert firsts == sorted(firsts)
-    assert kinds[0] == "exploration_started" and kinds[-1] == "completed"
+    assert kinds[0] == "run_started" and kinds[-1] == "run_finished"
+    phases = [e.phase for e in events if e.type == "phase_started"]
+    assert sorted(set(phases), key=phases.index) == [
+        "exploration",
+        "verification",
+        "aggregation",
+        "strategy_network",
+        "improvement",
+    ]
     assert Counter(kinds)["verification_started"] == 3  # exploration, aggregates, iteration 1
 
 
@@ -227,7 +234,7 @@ async def test_every_request_shares_one_system_prompt_led_by_the_users(script: M
 
 
 async def test_registered_and_built_by_name(script: MarsScript) -> None:
-    optimizer = get_optimizer("mars", preset="lightweight", max_tokens=64)
+    optimizer = get_strategy("mars", preset="lightweight", max_tokens=64)
     assert isinstance(optimizer, Mars) and optimizer.config.num_agents == 2
     solution = await optimizer.optimize("2+2?", script.client())
     assert solution.metadata.strategy == "mars" and solution.answer == "4"
@@ -235,9 +242,9 @@ async def test_registered_and_built_by_name(script: MarsScript) -> None:
 
 async def test_events_iterator_yields_events_then_the_solution(script: MarsScript) -> None:
     items = [item async for item in Mars().events("2+2?", script.client())]
-    first, completed, solution = items[0], items[-2], items[-1]
-    assert isinstance(first, ExplorationStarted) and isinstance(solution, Solution)
-    assert isinstance(completed, Completed) and completed.solution_id == solution.id
+    first, finished, solution = items[0], items[-2], items[-1]
+    assert isinstance(first, RunStarted) and isinstance(solution, Solution)
+    assert isinstance(finished, RunFinished) and finished.solution_id == solution.id
 
 
 async def test_events_iterator_raises_after_the_error_event(script: MarsScript) -> None:
@@ -246,4 +253,5 @@ async def test_events_iterator_raises_after_the_error_event(script: MarsScript) 
     with pytest.raises(ExplorationError):
         async for item in Mars().events("2+2?", script.client()):
             seen.append(item)
-    assert [type(e) for e in seen] == [ExplorationStarted, Error]
+    assert isinstance(seen[0], RunStarted) and isinstance(seen[-1], Error) and seen[-1].phase == "exploration"
+    assert not any(isinstance(e, RunFinished) for e in seen)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine import Prompt, Sampling, ScriptedClient
-from strategies.common.verify import INDEPENDENT_VERIFIER
+from strategies.blocks.verify import INDEPENDENT_VERIFIER
 from strategies.mars import Mars, MarsEvent
 from tests.strategies.mars.mars_script import (
     CORRECT,
@@ -108,8 +108,8 @@ async def test_verified_needs_every_required_pass_positive() -> None:
     script = MarsScript(verify=verify)
     config = eager(aggregation="none", max_iterations=0)
     solution = await Mars(config).optimize("2+2?", script.client(), on_event=events.append)
-    verified = [e for e in events if e.type == "solution_verified"]
-    assert len(verified) == 3 and not any(e.is_correct for e in verified)
+    verified = [e for e in events if e.type == "candidate_verified"]
+    assert len(verified) == 3 and not any(e.is_verified for e in verified)
     assert all(e.score == pytest.approx(0.5) for e in verified)  # (0.9 + 0.1) / 2
     assert solution.metadata.selection_rule == "majority"
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from strategies.common.parsing import (
+from strategies.blocks.parsing import (
     Verdict,
     first_code_block,
     parse_list,

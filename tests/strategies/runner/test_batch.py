@@ -1,19 +1,23 @@
 import asyncio
+from collections import defaultdict
 
 import pytest
 
 from engine import ClientError, ConfigError, EngineDeadError, ScriptedClient, StrategyError
 from strategies import BatchItem, Solution, run_batch, run_batch_sync
-from strategies.batch import solve_item
+from strategies.runner.batch import solve_item
 
 
-class SleepyOptimizer:
-    """Answers after a delay taken from the question; records how many run at once."""
+class GatedOptimizer:
+    """Answers a query once the test opens its gate (all gates open with `open_all`); records
+    how many queries run at once and how many were cancelled."""
 
-    name = "sleepy"
+    name = "gated"
     description = "test"
 
-    def __init__(self) -> None:
+    def __init__(self, *, open_all: bool = False) -> None:
+        self.gates: defaultdict[str, asyncio.Event] = defaultdict(asyncio.Event)
+        self.open_all = open_all
         self.running = 0
         self.peak = 0
         self.cancelled = 0
@@ -26,7 +30,8 @@ class SleepyOptimizer:
                 raise StrategyError("no solution")
             if query == "dead":
                 raise EngineDeadError("engine died")
-            await asyncio.sleep(float(query))
+            if not self.open_all:
+                await self.gates[query].wait()
             return Solution(answer=query, answer_key=query)
         except asyncio.CancelledError:
             self.cancelled += 1
@@ -38,36 +43,66 @@ class SleepyOptimizer:
 CLIENT = ScriptedClient(lambda p, s: "x")
 
 
+async def settle() -> None:
+    """Let every task that can run, run (the batch's workers are all waiting afterwards)."""
+    for _ in range(50):
+        await asyncio.sleep(0)
+
+
+async def collect(batch, into: list) -> None:
+    async for result in batch:
+        into.append(result.id)
+
+
 async def test_at_most_concurrency_queries_run_at_once():
-    opt = SleepyOptimizer()
-    results = [r async for r in run_batch([str(0.01)] * 20, opt, CLIENT, concurrency=4)]
-    assert len(results) == 20 and opt.peak == 4
+    opt = GatedOptimizer()
+    done: list[str] = []
+    task = asyncio.create_task(collect(run_batch([f"q{i}" for i in range(20)], opt, CLIENT, concurrency=4), done))
+    await settle()
+    assert opt.running == 4 and done == []  # four started, the rest wait for a free slot
+    opt.gates["q0"].set()
+    await settle()
+    assert done == ["0"] and opt.running == 4  # one finished, the next one took its slot
+    for i in range(20):
+        opt.gates[f"q{i}"].set()
+    await task
+    assert len(done) == 20 and opt.peak == 4
 
 
 async def test_results_come_back_as_they_finish_not_in_input_order():
-    opt = SleepyOptimizer()
-    results = [r async for r in run_batch(["0.2", "0.01", "0.1"], opt, CLIENT, concurrency=3)]
-    assert [r.id for r in results] == ["1", "2", "0"]
+    opt = GatedOptimizer()
+    done: list[str] = []
+    task = asyncio.create_task(collect(run_batch(["a", "b", "c"], opt, CLIENT, concurrency=3), done))
+    for query, count in (("b", 1), ("c", 2), ("a", 3)):
+        await settle()
+        opt.gates[query].set()
+        await settle()
+        assert len(done) == count
+    await task
+    assert done == ["1", "2", "0"]
 
 
 async def test_a_failing_item_becomes_an_error_result_and_the_batch_goes_on():
-    opt = SleepyOptimizer()
+    opt = GatedOptimizer(open_all=True)
     seen = []
-    results = [r async for r in run_batch(["0.01", "fail", "0.01"], opt, CLIENT, on_result=seen.append)]
+    results = [r async for r in run_batch(["a", "fail", "b"], opt, CLIENT, on_result=seen.append)]
     errors = [r for r in results if r.error]
     assert len(results) == 3 and len(errors) == 1
     assert errors[0].id == "1" and "StrategyError: no solution" in errors[0].error
     assert seen == results
 
 
-async def test_a_dead_engine_stops_the_batch():
+async def test_a_dead_engine_stops_the_batch_and_cancels_the_rest():
+    opt = GatedOptimizer()
     with pytest.raises(EngineDeadError):
-        [r async for r in run_batch(["0.5", "dead"], SleepyOptimizer(), CLIENT)]
+        [r async for r in run_batch(["never", "dead"], opt, CLIENT)]
+    assert opt.cancelled == 1 and opt.running == 0
 
 
 async def test_closing_the_iterator_cancels_queries_in_flight():
-    opt = SleepyOptimizer()
-    batch = run_batch(["0.01", "5", "5"], opt, CLIENT, concurrency=3)
+    opt = GatedOptimizer()
+    opt.gates["first"].set()
+    batch = run_batch(["first", "held", "held too"], opt, CLIENT, concurrency=3)
     first = await batch.__anext__()
     await batch.aclose()
     assert first.id == "0" and opt.cancelled == 2 and opt.running == 0
@@ -75,7 +110,7 @@ async def test_closing_the_iterator_cancels_queries_in_flight():
 
 async def test_empty_and_overlong_questions_fail_without_calling_the_strategy():
     client = ScriptedClient(lambda p, s: "x", max_model_len=50)
-    opt = SleepyOptimizer()
+    opt = GatedOptimizer(open_all=True)
     empty = await solve_item(BatchItem(id="e", question="  "), opt, client)
     long = await solve_item(BatchItem(id="l", question="word " * 100), opt, client)
     assert empty.error == "empty question"
@@ -93,12 +128,12 @@ async def test_results_are_graded_against_reference_answers():
 
 def test_concurrency_must_be_positive():
     with pytest.raises(ValueError, match="concurrency"):
-        run_batch_sync(["1"], SleepyOptimizer(), CLIENT, concurrency=0)
+        run_batch_sync(["1"], GatedOptimizer(open_all=True), CLIENT, concurrency=0)
 
 
 def test_run_batch_sync_returns_every_result():
-    results = run_batch_sync(["0.01", "0.02"], SleepyOptimizer(), CLIENT)
-    assert sorted(r.answer for r in results) == ["0.01", "0.02"]
+    results = run_batch_sync(["a", "b"], GatedOptimizer(open_all=True), CLIENT)
+    assert sorted(r.answer for r in results) == ["a", "b"]
 
 
 def test_unknown_strategy_name_lists_the_valid_ones():
@@ -107,7 +142,7 @@ def test_unknown_strategy_name_lists_the_valid_ones():
 
 
 def test_client_errors_that_are_recoverable_become_error_results():
-    class Failing(SleepyOptimizer):
+    class Failing(GatedOptimizer):
         async def optimize(self, query, client, *, system=None, on_event=None):
             raise ClientError("request rejected")
 

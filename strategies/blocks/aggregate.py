@@ -5,7 +5,7 @@ merge prompts, each over `k` members chosen by the consensus ranking (sliding wi
 best-first order, so the best members appear most and every member appears), and generates them
 together. `moe_synthesis` is a mixture-of-experts synthesis: one prompt over the top candidates.
 Both return `Aggregate` records that name the parents of each new solution. (Majority voting,
-which writes no new text, is `strategies.common.voting.majority`.)
+which writes no new text, is `strategies.blocks.voting.majority`.)
 
 Example:
     >>> rsa_subsets([2, 0, 1], k=2, count=4)
@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from engine import Prompt, Sampling
-from engine.client import ModelClient, SamplingArg
-from strategies.common.prompts import followup_prompt
-from strategies.common.sampling import sample_solutions
-from strategies.common.voting import ranking
-from strategies.solution import Solution
+from engine.client import SamplingArg
+from strategies.blocks.prompts import followup_prompt
+from strategies.blocks.voting import ranking
+from strategies.core.run import Run
+from strategies.core.solution import Solution
 
 CANDIDATE_BLOCK = "Candidate {number}:\n{text}"
 
@@ -78,17 +79,16 @@ def candidate_blocks(members: Sequence[Solution]) -> str:
 
 
 async def rsa_round(
-    client: ModelClient,
-    query: str,
+    run: Run[Any],
     population: Sequence[Solution],
     *,
     size: int,
     k: int,
     samplings: SamplingArg,
-    tag: str,
+    phase: str = "aggregation",
     system: str | None = None,
 ) -> list[Aggregate]:
-    """One RSA loop: `size` merges of `k` members each, in one `generate` call.
+    """One RSA loop over the run's query: `size` merges of `k` members each, in one step.
 
     `samplings` is one sampling or one per merge (their `n` is set to 1). The result is the
     next population, in merge order.
@@ -99,21 +99,18 @@ async def rsa_round(
         single = [s.with_(n=1) for s in samplings]
     subsets = rsa_subsets(ranking(population), k, size)
     members = [[population[i] for i in subset] for subset in subsets]
-    prompts = [aggregate_prompt(RSA_PROMPT, query, group, system) for group in members]
-    merged = await sample_solutions(
-        client, prompts, single, tag=tag, agent_ids=[AGGREGATOR_ID] * size, method="rsa-merge"
-    )
+    prompts = [aggregate_prompt(RSA_PROMPT, run.query, group, system) for group in members]
+    merged = await run.solutions(phase, prompts, single, agent_ids=[AGGREGATOR_ID] * size, method="rsa-merge")
     return [Aggregate(solution, tuple(s.id for s in group)) for solution, group in zip(merged, members, strict=True)]
 
 
 async def moe_synthesis(
-    client: ModelClient,
-    query: str,
+    run: Run[Any],
     candidates: Sequence[Solution],
     *,
     experts: int,
     sampling: Sampling,
-    tag: str,
+    phase: str = "aggregation",
     system: str | None = None,
     method: str = "moe",
 ) -> Aggregate:
@@ -121,8 +118,6 @@ async def moe_synthesis(
     if not candidates:
         raise ValueError("moe_synthesis needs at least one candidate")
     top = [candidates[i] for i in ranking(candidates)[:experts]]
-    prompt = aggregate_prompt(MOE_PROMPT, query, top, system)
-    [solution] = await sample_solutions(
-        client, [prompt], sampling.with_(n=1), tag=tag, agent_ids=[AGGREGATOR_ID], method=method
-    )
+    prompt = aggregate_prompt(MOE_PROMPT, run.query, top, system)
+    [solution] = await run.solutions(phase, [prompt], sampling.with_(n=1), agent_ids=[AGGREGATOR_ID], method=method)
     return Aggregate(solution, tuple(s.id for s in top))

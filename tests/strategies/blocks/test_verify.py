@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from engine import Prompt, Sampling, ScriptedClient
 from strategies import Solution
-from strategies.common.parsing import Verdict
-from strategies.common.verify import (
+from strategies.blocks.parsing import Verdict
+from strategies.blocks.verify import (
     INDEPENDENT_VERIFIER,
     VERIFY_SYSTEM,
     Review,
@@ -18,6 +18,8 @@ from strategies.common.verify import (
     reviewed,
     verify_batch,
 )
+from strategies.core.config import StrategyConfig
+from strategies.core.run import Run
 
 AGENTS = [f"agent-{i}" for i in range(8)]
 
@@ -69,8 +71,7 @@ async def test_verify_batch_is_one_call_with_reviews_in_pass_order() -> None:
     client = ScriptedClient(reply)
     solutions = [Solution(reasoning="2 + 2 = 4"), Solution(reasoning="2 + 2 = 5")]
     reviews = await verify_batch(
-        client,
-        "2+2?",
+        Run.start("2+2?", client, StrategyConfig()),
         solutions,
         [["agent-1", "agent-2"], ["agent-0"]],
         sampling=Sampling(temperature=0.2, max_tokens=32, n=3),
@@ -89,7 +90,7 @@ async def test_verify_batch_is_one_call_with_reviews_in_pass_order() -> None:
 
 async def test_verify_batch_with_no_reviews_makes_no_call() -> None:
     client = ScriptedClient(lambda p, s: "unused")
-    assert await verify_batch(client, "q", [Solution()], [[]], sampling=Sampling()) == [[]]
+    assert await verify_batch(Run.start("q", client, StrategyConfig()), [Solution()], [[]], sampling=Sampling()) == [[]]
     assert client.calls == []
 
 

@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 
 from engine import InputError, Usage
-from strategies.batch import BatchResult
-from strategies.runfile import OutputWriter, drop_errors, read_input, recover_output, summarize, summary_path
+from strategies.runner.batch import BatchResult
+from strategies.runner.files import OutputWriter, drop_errors, read_input, recover_output, summarize, summary_path
 
 
 def _write(path: Path, lines: list[str]) -> Path:

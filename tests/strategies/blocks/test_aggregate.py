@@ -8,7 +8,9 @@ import pytest
 
 from engine import Prompt, Sampling, ScriptedClient
 from strategies import Solution
-from strategies.common.aggregate import AGGREGATOR_ID, moe_synthesis, rsa_round, rsa_subsets
+from strategies.blocks.aggregate import AGGREGATOR_ID, moe_synthesis, rsa_round, rsa_subsets
+from strategies.core.config import StrategyConfig
+from strategies.core.run import Run
 
 
 def test_rsa_subsets_are_sliding_windows_over_the_ranking() -> None:
@@ -40,7 +42,7 @@ async def test_rsa_round_writes_one_merge_per_slot_in_one_call() -> None:
     client = ScriptedClient(lambda p, s: f"merged at {s.temperature}. Answer: 4")
     members = population()
     temps = [Sampling(temperature=t, n=2) for t in (0.2, 0.4, 0.6, 0.8)]
-    merged = await rsa_round(client, "2+2?", members, size=4, k=2, samplings=temps, tag="agg")
+    merged = await rsa_round(Run.start("2+2?", client, StrategyConfig()), members, size=4, k=2, samplings=temps, phase="agg")
     [call] = client.calls
     assert len(call.prompts) == 4 and set(call.tags) == {"agg"}
     assert [s.n for s in call.samplings] == [1, 1, 1, 1]
@@ -61,7 +63,9 @@ async def test_moe_synthesis_shows_the_top_experts_best_first() -> None:
         return "All considered. Answer: 4"
 
     members = population()
-    merged = await moe_synthesis(ScriptedClient(reply), "2+2?", members, experts=2, sampling=Sampling(), tag="agg")
+    merged = await moe_synthesis(
+        Run.start("2+2?", ScriptedClient(reply), StrategyConfig()), members, experts=2, sampling=Sampling(), phase="agg"
+    )
     [prompt] = seen
     text = prompt.messages[-1].content
     assert "Candidate 1:\nsays 4\n" in text and "Candidate 2:\nsays 4 too" in text
@@ -72,4 +76,4 @@ async def test_moe_synthesis_shows_the_top_experts_best_first() -> None:
 
 async def test_moe_synthesis_needs_a_candidate() -> None:
     with pytest.raises(ValueError):
-        await moe_synthesis(ScriptedClient(["x"]), "q", [], experts=2, sampling=Sampling(), tag="agg")
+        await moe_synthesis(Run.start("q", ScriptedClient(["x"]), StrategyConfig()), [], experts=2, sampling=Sampling())

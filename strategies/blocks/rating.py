@@ -17,15 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import Field
 
-from engine import ModelClient, Sampling
-from strategies.base import StrategyConfig
-from strategies.common.parsing import parse_score
-from strategies.common.prompts import followup_prompt
-from strategies.common.voting import agreement
-from strategies.solution import Solution
+from engine import Sampling
+from strategies.blocks.parsing import parse_score
+from strategies.blocks.prompts import followup_prompt
+from strategies.blocks.voting import agreement
+from strategies.core.config import StrategyConfig
+from strategies.core.run import Run
+from strategies.core.solution import Solution
 
 RATING_SCALE = 10.0
 """Ratings are asked for on [0, RATING_SCALE] and kept as shares of it."""
@@ -58,7 +60,8 @@ class RatingConfig(StrategyConfig):
 
     @property
     def rating_sampling(self) -> Sampling:
-        return Sampling(temperature=self.rating_temperature, max_tokens=self.rating_max_tokens)
+        """Sampling of a rating request (unseeded)."""
+        return self.sampling(self.rating_temperature, max_tokens=self.rating_max_tokens, seed=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,18 +84,17 @@ def read_rating(text: str) -> float | None:
 
 
 async def rate_batch(
-    client: ModelClient,
-    query: str,
+    run: Run[Any],
     responses: Sequence[str],
     *,
     sampling: Sampling,
-    tag: str = "rating",
+    phase: str = "rating",
 ) -> list[Rating]:
-    """One rating per response, all in one `generate` call, in order."""
+    """One rating of each response to the run's query, all in one step of the run, in order."""
     if not responses:
         return []
-    prompts = [followup_prompt(query, RATING_PROMPT, system=RATING_SYSTEM, solution=text) for text in responses]
-    completions = await client.generate(prompts, sampling.with_(n=1), tag=tag)
+    prompts = [followup_prompt(run.query, RATING_PROMPT, system=RATING_SYSTEM, solution=text) for text in responses]
+    completions = await run.generate(phase, prompts, sampling.with_(n=1))
     return [Rating(i, read_rating(c.text), c.text) for i, c in enumerate(completions)]
 
 

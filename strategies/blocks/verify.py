@@ -16,11 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from engine import ModelClient, Prompt, Sampling
-from strategies.common.parsing import Verdict, parse_verdict
-from strategies.common.prompts import followup_prompt
-from strategies.solution import Solution
+from engine import Prompt, Sampling
+from strategies.blocks.parsing import Verdict, parse_verdict
+from strategies.blocks.prompts import followup_prompt
+from strategies.core.run import Run
+from strategies.core.solution import Solution
 
 VERIFY_SYSTEM = (
     "You are a rigorous reviewer of solutions to problems in mathematics, logic and reasoning. "
@@ -131,18 +133,17 @@ def verify_prompt(
 
 
 async def verify_batch(
-    client: ModelClient,
-    query: str,
+    run: Run[Any],
     solutions: Sequence[Solution],
     assignments: Sequence[Sequence[str]],
     *,
     sampling: Sampling,
-    tag: str = "verification",
+    phase: str = "verification",
     pass_offset: int = 0,
     passes: int | None = None,
     system: str = VERIFY_SYSTEM,
 ) -> list[list[Review]]:
-    """Every review of `assignments[k]` for `solutions[k]` in one `generate` call, in pass order.
+    """Every review of `assignments[k]` for `solutions[k]` in one step of the run, in pass order.
 
     `pass_offset` and `passes` number the passes when a round goes out in several calls (the
     assignments then hold the later passes only): pass `pass_offset + 1` of `passes`. `system`
@@ -158,8 +159,8 @@ async def verify_batch(
     reviews: list[list[Review]] = [[] for _ in solutions]
     if not jobs:
         return reviews
-    prompts = [verify_prompt(query, *job[1:], system=system) for job in jobs]
-    completions = await client.generate(prompts, sampling.with_(n=1), tag=tag)
+    prompts = [verify_prompt(run.query, *job[1:], system=system) for job in jobs]
+    completions = await run.generate(phase, prompts, sampling.with_(n=1))
     for (k, solution, verifier, pass_index, _), completion in zip(jobs, completions, strict=True):
         verdict = parse_verdict(completion.text)
         reviews[k].append(Review(solution.id, verifier, pass_index, verdict, completion.text))

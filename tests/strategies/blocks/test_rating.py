@@ -6,7 +6,7 @@ import pytest
 
 from engine import Sampling, ScriptedClient
 from strategies import Solution
-from strategies.common.rating import (
+from strategies.blocks.rating import (
     RATING_SYSTEM,
     Rating,
     best_rated,
@@ -14,6 +14,8 @@ from strategies.common.rating import (
     read_rating,
     unrated_fallbacks,
 )
+from strategies.core.config import StrategyConfig
+from strategies.core.run import Run
 
 
 @pytest.mark.parametrize(
@@ -35,7 +37,9 @@ def test_read_rating_takes_the_last_labelled_value_on_0_to_10(text: str, score: 
 
 async def test_rate_batch_sends_every_rating_in_one_call_with_a_shared_prefix() -> None:
     client = ScriptedClient(lambda p, s: "RATING: 5")
-    ratings = await rate_batch(client, "2+2?", ["first", "second"], sampling=Sampling(temperature=0.1, n=3), tag="rate")
+    ratings = await rate_batch(
+        Run.start("2+2?", client, StrategyConfig()), ["first", "second"], sampling=Sampling(temperature=0.1, n=3), phase="rate"
+    )
     [call] = client.calls
     assert call.tags == ("rate", "rate") and [s.n for s in call.samplings] == [1, 1]
     assert all(p.system == RATING_SYSTEM for p in call.prompts)
@@ -46,7 +50,7 @@ async def test_rate_batch_sends_every_rating_in_one_call_with_a_shared_prefix() 
 
 async def test_rate_batch_of_nothing_makes_no_call() -> None:
     client = ScriptedClient([])
-    assert await rate_batch(client, "q", [], sampling=Sampling()) == [] and not client.calls
+    assert await rate_batch(Run.start("q", client, StrategyConfig()), [], sampling=Sampling()) == [] and not client.calls
 
 
 def test_best_rated_breaks_ties_by_agreement_then_order_and_skips_unrated() -> None:

@@ -1,7 +1,7 @@
 """Consensus over a list of solutions, through the vectorized kernels (one question, Q = 1).
 
 Example:
-    >>> from strategies.solution import Solution
+    >>> from strategies.core.solution import Solution
     >>> sols = [Solution(answer_key=k) for k in ("4", "5", "4")]
     >>> pick = majority(sols)
     >>> pick.index, round(pick.share, 2)
@@ -13,15 +13,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from kernels import VoteWeights, consensus_scores, encode_keys, majority_vote, top_k, weighted_vote
-from strategies.solution import Solution
+from strategies.core.solution import Solution
 
 if TYPE_CHECKING:
-    from strategies.common.pipeline import PipelineRun
+    from strategies.core.run import Run
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +131,7 @@ def consensus(solutions: Sequence[Solution]) -> Consensus:
     return Consensus(chosen.model_copy(update={"confidence": pick.share}, deep=True), pick, votes)
 
 
-def vote_on(run: PipelineRun, solutions: Sequence[Solution]) -> tuple[Solution, str]:
+def vote_on(run: Run[Any], solutions: Sequence[Solution]) -> tuple[Solution, str]:
     """`consensus` as a pipeline's last step: the vote goes into the run's details (a vote with
     no answer at all is a fallback); returns the chosen solution and the rule.
 

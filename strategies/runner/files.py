@@ -10,7 +10,12 @@ records without an id, input lines) already in the output are skipped, and a tru
 line left by a crash is cut off first, so no id is ever written twice.
 
 Example:
-    >>> items, errors = read_input(Path("questions.jsonl"))   # doctest: +SKIP
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "questions.jsonl"
+    >>> _ = path.write_text('{"id": "a", "question": "2+2?"}\\n{"id": "b"}\\n')
+    >>> items, errors = read_input(path)
+    >>> [i.id for i in items], [(e.line, e.id) for e in errors]
+    (['a'], [(2, 'b')])
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from typing import IO, Any
 from pydantic import BaseModel, ConfigDict
 
 from engine import InputError, Usage
-from strategies.batch import BatchItem, BatchResult
+from strategies.runner.batch import BatchItem, BatchResult
 
 QUESTION_KEYS = ("question", "query", "prompt")
 

@@ -1,5 +1,7 @@
 """`Solution`: what every strategy returns, with the accounting of how it was reached.
 
+`solution_from` makes one from a completion, with its answer extracted by the kernels.
+
 Example:
     >>> s = Solution(agent_id="agent-0", reasoning="2 + 2 = 4. Answer: 4", answer="4", answer_key="4")
     >>> s.is_verified, s.metadata.usage.requests
@@ -13,7 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine import Usage
+from engine import Completion, Usage
+from kernels import extract_answer, normalize_answer
+from kernels.extract import AnswerKind
 
 
 def new_id() -> str:
@@ -63,3 +67,27 @@ class Solution(BaseModel):
     @property
     def token_count(self) -> int:
         return self.completion_tokens
+
+
+def solution_from(
+    completion: Completion,
+    *,
+    agent_id: str = "",
+    phase: str = "",
+    method: str = "sample",
+    kind: AnswerKind = "auto",
+) -> Solution:
+    """A `Solution` from one completion, its answer extracted and normalized by the kernels."""
+    extraction = extract_answer(completion.text, kind=kind)
+    return Solution(
+        agent_id=agent_id,
+        reasoning=completion.text,
+        answer=extraction.answer,
+        answer_key=normalize_answer(extraction.answer) if extraction.answer else "",
+        answer_rule=str(extraction.rule),
+        temperature=completion.temperature,
+        prompt_tokens=completion.prompt_tokens,
+        completion_tokens=completion.completion_tokens,
+        phase=phase,
+        method=method,
+    )

@@ -7,10 +7,10 @@ Only a dead engine stops it. Closing the iterator (or cancelling its task) cance
 in flight, which aborts their requests in the engine.
 
 Example:
-    >>> async def main(client):                                              # doctest: +SKIP
-    ...     async for result in run_batch(["2+2?", "3+5?"], "mars", client):
-    ...         print(result.id, result.answer)
-    >>> results = run_batch_sync(["2+2?"], "plain", client)                  # doctest: +SKIP
+    >>> from engine import ScriptedClient
+    >>> client = ScriptedClient(lambda prompt, sampling: "Answer: 4")   # a scripted model
+    >>> [(r.id, r.answer) for r in run_batch_sync(["2+2?", "1+3?"], "plain", client)]
+    [('0', '4'), ('1', '4')]
 """
 
 from __future__ import annotations
@@ -25,9 +25,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engine import ClientError, ModelClient, OptivllmError, Usage
 from kernels import is_correct
-from strategies.base import Optimizer, get_optimizer
-from strategies.common.prompts import solve_prompt
-from strategies.solution import Solution
+from strategies.blocks.prompts import solve_prompt
+from strategies.catalog import get_strategy
+from strategies.core.solution import Solution
+from strategies.core.strategy import Optimizer
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ async def run_batch(
     """
     if concurrency < 1:
         raise ValueError(f"concurrency must be >= 1, got {concurrency}")
-    optimizer = get_optimizer(strategy, config) if isinstance(strategy, str) else strategy
+    optimizer = get_strategy(strategy, config) if isinstance(strategy, str) else strategy
     items = iter(as_items(queries))
     done: asyncio.Queue[BatchResult | BaseException] = asyncio.Queue()
     running: set[asyncio.Task[None]] = set()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from strategies import Solution
-from strategies.common.voting import consensus
+from strategies.blocks.voting import consensus
 
 
 def test_consensus_picks_the_majority_and_sets_its_share_as_confidence() -> None:

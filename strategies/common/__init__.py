@@ -1,1 +1,0 @@
-"""Building blocks strategies share: prompts, sampling into solutions, voting, verification, aggregation."""
