@@ -5,7 +5,10 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("package", ["engine", "kernels", "strategies", "strategies.mars"])
+@pytest.mark.parametrize(
+    "package",
+    ["engine", "kernels", "strategies", "strategies.core", "strategies.blocks", "strategies.runner", "strategies.mars"],
+)
 def test_all_is_sorted_and_complete(package: str):
     module = importlib.import_module(package)
     exported = module.__all__
@@ -24,3 +27,11 @@ def test_importing_the_packages_does_not_import_vllm():
     code = "import sys, engine, kernels, strategies; print('vllm' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_every_builtin_strategy_and_its_config_are_exported() -> None:
+    import strategies
+
+    for cls in strategies.BUILTIN:
+        assert getattr(strategies, cls.__name__) is cls, cls
+        assert getattr(strategies, cls.config_class.__name__) is cls.config_class, cls.config_class

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from engine import VLLMClient
-from strategies.batch_cli import RunOptions, run_jsonl
+from strategies.runner.jsonl import RunOptions, run_jsonl
 
 pytestmark = pytest.mark.engine
 
@@ -46,7 +46,7 @@ async def test_strategy_answers_with_its_documented_request_count(
     question, config, requests = CASES[strategy]
     source, out = tmp_path / "q.jsonl", tmp_path / "r.jsonl"
     source.write_text(json.dumps({"id": "q1", "question": question}) + "\n")
-    options = RunOptions(input=source, output=out, strategy=strategy, config=config, quiet=True)
+    options = RunOptions(input=source, output=out, strategy=strategy, config=config)
     summary = await run_jsonl(options, engine_client)
     [record] = [json.loads(line) for line in out.read_text().splitlines()]
     assert record["error"] is None and record["strategy"] == strategy

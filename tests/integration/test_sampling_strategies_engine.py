@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from engine import VLLMClient
-from strategies.batch_cli import RunOptions, run_jsonl
+from strategies.runner.jsonl import RunOptions, run_jsonl
 
 pytestmark = pytest.mark.engine
 
@@ -48,7 +48,6 @@ async def test_each_question_is_answered_with_the_documented_request_count(
         input=questions,
         output=out,
         strategy=strategy,
-        quiet=True,
         config={"max_tokens": 48, **config},
     )
     summary = await run_jsonl(options, engine_client)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import time
+import re
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kernels.normalize import answer_key, normalize_answer
+from kernels import _braces, latex, normalize, numeric
+from kernels.normalize import MAX_KEY_CHARS, answer_key, normalize_answer
 
 # Property tests: enough examples to find edge cases, no example database on disk.
 PROPERTY = settings(max_examples=200, deadline=None, database=None)
@@ -115,24 +117,84 @@ def test_keys_are_fixed_points_for_realistic_answers(core: str, wrapper: str) ->
     assert normalize_answer(key) == key
 
 
+class _RecordedPattern:
+    """A compiled pattern that appends ``(pattern, method, length of its string)`` to a trace."""
+
+    def __init__(self, pattern: re.Pattern[str], trace: list[tuple[str, str, int]]) -> None:
+        self._pattern, self._trace = pattern, trace
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._pattern, name)
+        if not callable(method):
+            return method
+
+        def recorded(*args: Any, **kwargs: Any) -> Any:
+            at = 1 if name in ("sub", "subn") else 0  # sub(repl, string), the others (string, ...)
+            string = args[at] if len(args) > at else kwargs.get("string", "")
+            self._trace.append((self._pattern.pattern, name, len(string)))
+            return method(*args, **kwargs)
+
+        return recorded
+
+
+@pytest.fixture
+def regex_trace(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, int]]:
+    """Every call on a module-level pattern of the normalization code, in order."""
+    trace: list[tuple[str, str, int]] = []
+    for module in (normalize, latex, numeric, _braces):
+        for name, value in list(vars(module).items()):
+            if isinstance(value, re.Pattern):
+                monkeypatch.setattr(module, name, _RecordedPattern(value, trace))
+    return trace
+
+
 @pytest.mark.parametrize(
-    "answer",
+    ("answer", "key"),
     [
-        "^" + " " * 100_000,
-        "{" * 100_000,
-        "1" * 100_000,
-        "\\frac" * 20_000,
-        "x = " * 30_000,
-        "answer is " * 20_000,
-        "\\text{" * 30_000,
-        "5 " + "cm " * 30_000,
+        ("^" + " " * 100_000, "^"),
+        ("{" * 100_000, ""),
+        ("1" * 100_000, "1" * MAX_KEY_CHARS),
+        ("\\frac" * 20_000, "\\frac" * (MAX_KEY_CHARS // 5)),
+        ("x = " * 30_000, "x=" * (MAX_KEY_CHARS // 4)),
+        ("answer is " * 20_000, "answer is"),
+        ("\\text{" * 30_000, ("\\text{" * 30_000)[:MAX_KEY_CHARS]),
+        ("5 " + "cm " * 30_000, ("5 " + "cm " * 30_000)[:MAX_KEY_CHARS].rstrip()),
     ],
     ids=["caret-spaces", "braces", "digits", "fracs", "assignments", "prefixes", "text", "units"],
 )
-def test_adversarial_answers_normalize_quickly(answer: str) -> None:
-    start = time.perf_counter()
+def test_adversarial_answers_cost_what_their_first_max_key_chars_cost(
+    answer: str, key: str, regex_trace: list[tuple[str, str, int]]
+) -> None:
+    """Long pathological answers are cut before any regex sees them, checked without a clock.
+
+    A wall-clock bound fails on a loaded machine and passes on a fast one whatever the code
+    does. Instead: the exact key of each input, and the regex work recorded call by call: the
+    100 KB answer makes exactly the same regex calls, on strings of the same lengths, as its
+    first ``MAX_KEY_CHARS`` characters, so its cost does not grow with its length; and no call
+    sees more than ``2 * MAX_KEY_CHARS`` characters (LaTeX rewrites such as ``\\frac12`` ->
+    ``\\frac{1}{2}`` may lengthen the cut text a little). Normalizing before cutting, or a regex
+    run on the whole answer, breaks the first check.
+    """
+    assert normalize_answer(answer) == key
+    work_on_answer = list(regex_trace)
+    regex_trace.clear()
+    assert normalize_answer(answer[:MAX_KEY_CHARS]) == key
+    assert work_on_answer == regex_trace
+    assert work_on_answer and max(length for *_, length in work_on_answer) <= 2 * MAX_KEY_CHARS
+
+
+def test_cost_check_fails_when_the_answer_is_not_cut(
+    regex_trace: list[tuple[str, str, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check above is not vacuous: without the cut, the recorded work differs."""
+    monkeypatch.setattr(normalize, "MAX_KEY_CHARS", 10**9)
+    answer = "5 " + "cm " * 30_000
     normalize_answer(answer)
-    assert time.perf_counter() - start < 1.0
+    work_on_answer = list(regex_trace)
+    regex_trace.clear()
+    normalize_answer(answer[:MAX_KEY_CHARS])
+    assert work_on_answer != regex_trace
+    assert max(length for *_, length in work_on_answer) > 2 * MAX_KEY_CHARS
 
 
 @PROPERTY

@@ -1,4 +1,8 @@
-"""Every docstring example in kernels runs and prints what it shows."""
+"""Every docstring example in engine, kernels and strategies runs and prints what it shows.
+
+Examples that need the real engine are marked `+SKIP` (the integration tests run that path);
+every other example runs here. kernels also shows an example for every public function.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,24 @@ import re
 
 import pytest
 
+import engine
 import kernels
+import strategies
 
-MODULES = ["kernels", *(f"kernels.{m.name}" for m in pkgutil.iter_modules(kernels.__path__))]
+KERNELS = ["kernels", *(f"kernels.{m.name}" for m in pkgutil.iter_modules(kernels.__path__))]
+MODULES = sorted(
+    {
+        *KERNELS,
+        *(
+            m.name
+            for package in (engine, strategies)
+            for m in pkgutil.walk_packages(package.__path__, prefix=package.__name__ + ".")
+            if not m.name.endswith("__main__")
+        ),
+        "engine",
+        "strategies",
+    }
+)
 IMPORT_RE = re.compile(r"^\s*(?:import|from)\s+(\w+)", re.MULTILINE)
 
 
@@ -25,13 +44,14 @@ def missing_imports(test: doctest.DocTest) -> list[str]:
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples_pass(name: str) -> None:
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    report: list[str] = []
     for test in doctest.DocTestFinder().find(importlib.import_module(name)):
         if not missing_imports(test):
-            runner.run(test)
-    assert runner.failures == 0
+            runner.run(test, out=report.append)
+    assert runner.failures == 0, "".join(report)
 
 
-@pytest.mark.parametrize("name", MODULES)
+@pytest.mark.parametrize("name", KERNELS)
 def test_every_public_function_shows_an_example(name: str) -> None:
     module = importlib.import_module(name)
     finder = doctest.DocTestFinder(recurse=True)
