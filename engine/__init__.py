@@ -11,6 +11,7 @@ from engine._environment import engine_environment
 from engine.client import ModelClient
 from engine.embedded import cache_dir, ensure_embedded_model
 from engine.errors import (
+    BudgetExhausted,
     ClientError,
     ConfigError,
     ContextLengthError,
@@ -22,7 +23,7 @@ from engine.errors import (
     RequestAbortedError,
     StrategyError,
 )
-from engine.fanout import StopCheck, StreamOutcome, stream_until
+from engine.fanout import SettleCheck, StopCheck, StreamOutcome, stream_until
 from engine.hardware import CpuInfo, DtypeChoice, cpu_info, resolve_dtype
 from engine.registry import (
     ModelEntry,
@@ -54,6 +55,7 @@ from engine.usage import ClientStats, Usage, UsageLedger
 from engine.vllm_client import VLLMClient
 
 __all__ = [
+    "BudgetExhausted",
     "ClientError",
     "ClientStats",
     "Completed",
@@ -82,6 +84,7 @@ __all__ = [
     "ScriptedCall",
     "ScriptedClient",
     "ScriptedReply",
+    "SettleCheck",
     "StopCheck",
     "StrategyError",
     "StreamOutcome",

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Protocol, runtime_checkable
 
-from engine.fanout import StopCheck, StreamOutcome
+from engine.fanout import SettleCheck, StopCheck, StreamOutcome
 from engine.types import Completion, Prompt, ResponseEvent, Sampling, SamplingArg, TagArg
 from engine.usage import ClientStats
 
@@ -57,10 +57,17 @@ class ModelClient(Protocol):
         ...
 
     async def generate_until(
-        self, prompts: Sequence[Prompt], samplings: SamplingArg, stops: Sequence[StopCheck], *, tag: TagArg = None
+        self,
+        prompts: Sequence[Prompt],
+        samplings: SamplingArg,
+        stops: Sequence[StopCheck],
+        *,
+        tag: TagArg = None,
+        settle: SettleCheck | None = None,
     ) -> list[StreamOutcome]:
         """Stream every request at once; stop (abort in the engine) request i when `stops[i]`
-        returns True for a new piece of its text. See `engine.fanout.stream_until`."""
+        returns True for a new piece of its text, and every request still streaming once
+        `settle(i, completion)` returns True for a finished one. See `engine.fanout.stream_until`."""
         ...
 
     def count_prompt_tokens(self, prompt: Prompt) -> int:

@@ -80,3 +80,7 @@ class EngineDeadError(ClientError):
 
 class StrategyError(OptivllmError):
     """A strategy failed to produce a solution."""
+
+
+class BudgetExhausted(StrategyError):
+    """A query's token budget cannot pay for its next step; the strategy answers from what it has."""

@@ -4,7 +4,9 @@
 its text shows it is not worth finishing (deepconf stops a trace whose confidence drops). A
 `stream_until` call streams every request concurrently and hands each new piece of a request to
 that request's `StopCheck`; when the check returns True the stream is closed, which aborts the
-request in the engine, so its remaining tokens are never computed. Every `ModelClient`'s
+request in the engine, so its remaining tokens are never computed. A `SettleCheck` sees each
+request that finishes and may settle the whole call (a vote that can no longer change): every
+request still streaming is then aborted. Every `ModelClient`'s
 `generate_until` is this function over the client's own `stream`.
 
 Example:
@@ -40,6 +42,9 @@ from engine.types import (
 StopCheck = Callable[[TextDelta], bool]
 """Called with each new piece of one request's text; True stops (aborts) the request."""
 
+SettleCheck = Callable[[int, Completion], bool]
+"""Called when request i finishes; True settles the call: every request still streaming stops."""
+
 
 @dataclass(frozen=True, slots=True)
 class StreamOutcome:
@@ -62,18 +67,35 @@ async def stream_until(
     stops: Sequence[StopCheck],
     *,
     tag: TagArg = None,
+    settle: SettleCheck | None = None,
 ) -> list[StreamOutcome]:
-    """Stream every prompt concurrently; stop request i when `stops[i]` returns True.
+    """Stream every prompt concurrently; stop request i when `stops[i]` returns True, and every
+    request still streaming once `settle(i, completion)` returns True for a finished one.
 
     Outcomes come back in prompt order. Requests are one sample each (`n` is ignored).
     """
     requests = pair_requests(prompts, samplings, tag)
     if len(stops) != len(requests):
         raise ValueError(f"stream_until got {len(requests)} prompts but {len(stops)} stop checks")
+    settled = asyncio.Event()
+
+    async def one(i: int, stream: AsyncIterator[ResponseEvent], stop: StopCheck) -> StreamOutcome:
+        tokens = 0
+        async with aclosing(cast(AsyncGenerator[ResponseEvent, None], stream)) as events:
+            async for event in events:
+                if isinstance(event, Completed):
+                    if settle is not None and settle(i, event.completion):
+                        settled.set()
+                    return StreamOutcome(event.completion, event.completion.completion_tokens)
+                tokens += len(event.token_ids)
+                if settled.is_set() or stop(event):
+                    break  # leaving the `aclosing` block closes the stream: the engine aborts it
+        return StreamOutcome(None, tokens)
+
     async with asyncio.TaskGroup() as group:
         tasks = [
-            group.create_task(_one(client.stream(p, s.with_(n=1), tag=t), stop))
-            for (p, s, t), stop in zip(requests, stops, strict=True)
+            group.create_task(one(i, client.stream(p, s.with_(n=1), tag=t), stop))
+            for i, ((p, s, t), stop) in enumerate(zip(requests, stops, strict=True))
         ]
     return [task.result() for task in tasks]
 
@@ -84,15 +106,3 @@ class _Streams(Protocol):
     def stream(
         self, prompt: Prompt, sampling: Sampling = Sampling(), *, tag: str | None = None
     ) -> AsyncIterator[ResponseEvent]: ...
-
-
-async def _one(stream: AsyncIterator[ResponseEvent], stop: StopCheck) -> StreamOutcome:
-    tokens = 0
-    async with aclosing(cast(AsyncGenerator[ResponseEvent, None], stream)) as events:
-        async for event in events:
-            if isinstance(event, Completed):
-                return StreamOutcome(event.completion, event.completion.completion_tokens)
-            tokens += len(event.token_ids)
-            if stop(event):
-                break  # leaving the `aclosing` block closes the stream: the engine aborts it
-    return StreamOutcome(None, tokens)

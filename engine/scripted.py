@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from engine.errors import ClientError, ContextLengthError
-from engine.fanout import StopCheck, StreamOutcome, stream_until
+from engine.fanout import SettleCheck, StopCheck, StreamOutcome, stream_until
 from engine.types import (
     Completed,
     Completion,
@@ -118,9 +118,15 @@ class ScriptedClient:
         return out
 
     async def generate_until(
-        self, prompts: Sequence[Prompt], samplings: SamplingArg, stops: Sequence[StopCheck], *, tag: TagArg = None
+        self,
+        prompts: Sequence[Prompt],
+        samplings: SamplingArg,
+        stops: Sequence[StopCheck],
+        *,
+        tag: TagArg = None,
+        settle: SettleCheck | None = None,
     ) -> list[StreamOutcome]:
-        return await stream_until(self, prompts, samplings, stops, tag=tag)
+        return await stream_until(self, prompts, samplings, stops, tag=tag, settle=settle)
 
     async def stream(
         self, prompt: Prompt, sampling: Sampling = Sampling(), *, tag: str | None = None
@@ -155,13 +161,30 @@ class ScriptedClient:
             reply = self._responder(prompt, sampling)
             if isinstance(reply, str):
                 reply = ScriptedReply(reply)
-            text = reply.text
+            text = constrained(reply.text, sampling)
             if sampling.max_tokens < len(text.split()):
                 text, finish = " ".join(text.split()[: sampling.max_tokens]), "length"
             else:
                 finish = reply.finish_reason
             out.append(_completion(prompt, sampling, tag, text, finish, self, reply.logprobs, i))
         return out
+
+
+def constrained(text: str, sampling: Sampling) -> str:
+    """A scripted reply under the sampling's constraints, as the engine would return it: cut at
+    the first `stop` string, and with `choice`, the longest choice the reply contains (the
+    first choice if it contains none).
+
+    >>> constrained("The sum is wrong. VERDICT: INCORRECT", Sampling(choice=("CORRECT", "INCORRECT")))
+    'INCORRECT'
+    """
+    for stop in sampling.stop:
+        if stop in text:
+            text = text[: text.index(stop)]
+    if sampling.choice is not None:
+        found = [c for c in sampling.choice if c in text]
+        text = max(found, key=len) if found else sampling.choice[0]
+    return text
 
 
 def _completion(

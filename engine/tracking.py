@@ -19,7 +19,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 
 from engine.client import ModelClient
-from engine.fanout import StopCheck, StreamOutcome, stream_until
+from engine.fanout import SettleCheck, StopCheck, StreamOutcome, stream_until
 from engine.types import Completed, Completion, Prompt, ResponseEvent, Sampling, SamplingArg, TagArg
 from engine.usage import ClientStats, Usage, UsageLedger
 
@@ -70,10 +70,16 @@ class TrackedClient:
             yield event
 
     async def generate_until(
-        self, prompts: Sequence[Prompt], samplings: SamplingArg, stops: Sequence[StopCheck], *, tag: TagArg = None
+        self,
+        prompts: Sequence[Prompt],
+        samplings: SamplingArg,
+        stops: Sequence[StopCheck],
+        *,
+        tag: TagArg = None,
+        settle: SettleCheck | None = None,
     ) -> list[StreamOutcome]:
         self.calls += 1
-        return await stream_until(_Counted(self), prompts, samplings, stops, tag=tag)
+        return await stream_until(_Counted(self), prompts, samplings, stops, tag=tag, settle=settle)
 
     async def _counted_stream(
         self, prompt: Prompt, sampling: Sampling = Sampling(), *, tag: str | None = None

@@ -95,6 +95,9 @@ class Sampling:
     `n` samples share the prompt's prefill. `logprobs=k` returns the top-k log-probabilities
     of every generated token. `seed` makes a sampled request reproducible. `extra` pairs go to
     the engine as `SamplingParams.extra_args` (how custom logits processors are switched on).
+    `choice` constrains the response to one of the given strings (vLLM's structured outputs):
+    a response cut short by `max_tokens` is still a prefix of exactly one of them when the
+    choices start differently, so a verdict or a rating is always readable.
     """
 
     temperature: float = 0.7
@@ -108,6 +111,7 @@ class Sampling:
     stop: tuple[str, ...] = ()
     logprobs: int | None = None
     extra: tuple[tuple[str, object], ...] = ()
+    choice: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         def bad(name: str, value: object, why: str) -> InputError:
@@ -133,6 +137,10 @@ class Sampling:
             raise bad("logprobs", self.logprobs, "must be in [0, 20]")
         if isinstance(self.stop, str):
             object.__setattr__(self, "stop", (self.stop,))
+        if self.choice is not None:
+            object.__setattr__(self, "choice", tuple(self.choice))
+            if not self.choice or not all(isinstance(c, str) and c for c in self.choice):
+                raise bad("choice", self.choice, "must be a non-empty list of non-empty strings")
 
     def with_(self, **changes: object) -> Sampling:
         """A copy with some fields changed: `s.with_(temperature=0.0)`."""

@@ -45,7 +45,7 @@ from engine.errors import (
     EngineStartError,
     RequestAbortedError,
 )
-from engine.fanout import StopCheck, StreamOutcome, stream_until
+from engine.fanout import SettleCheck, StopCheck, StreamOutcome, stream_until
 from engine.hardware import CPU_BLOCK_SIZE, cpu_info, resolve_dtype
 from engine.registry import ModelEntry, ModelRegistry, load_registry, resolve_model_source
 from engine.types import (
@@ -150,9 +150,15 @@ class VLLMClient:
         return completions
 
     async def generate_until(
-        self, prompts: Sequence[Prompt], samplings: SamplingArg, stops: Sequence[StopCheck], *, tag: TagArg = None
+        self,
+        prompts: Sequence[Prompt],
+        samplings: SamplingArg,
+        stops: Sequence[StopCheck],
+        *,
+        tag: TagArg = None,
+        settle: SettleCheck | None = None,
     ) -> list[StreamOutcome]:
-        return await stream_until(self, prompts, samplings, stops, tag=tag)
+        return await stream_until(self, prompts, samplings, stops, tag=tag, settle=settle)
 
     async def stream(
         self, prompt: Prompt, sampling: Sampling = Sampling(), *, tag: str | None = None
@@ -269,6 +275,7 @@ class VLLMClient:
 
     def _params(self, s: Sampling, prompt_len: int, kind: Any) -> SamplingParams:
         from vllm import SamplingParams
+        from vllm.sampling_params import StructuredOutputsParams
 
         return SamplingParams(
             n=s.n,
@@ -283,6 +290,7 @@ class VLLMClient:
             stop=list(s.stop) or None,
             logprobs=s.logprobs,
             extra_args=dict(s.extra) or None,
+            structured_outputs=None if s.choice is None else StructuredOutputsParams(choice=list(s.choice)),
             output_kind=kind,
         )
 
