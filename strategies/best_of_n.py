@@ -46,7 +46,10 @@ class BestOfN(Strategy[BestOfNConfig]):
         "Best-of-n: n samples in one request, each rated 0-10 by the model in one "
         "batched call; the best rated wins (ties: consensus)."
     )
-    calls = "2 calls: 1 sampling request (n = samples) + samples rating requests; default 4 requests"
+    calls = (
+        "3 calls: 1 sampling request (n = samples), samples rating requests, samples rating "
+        "probes (rating_source='text': 2 calls, no probes); default 7 requests"
+    )
     config_class = BestOfNConfig
 
     async def solve(self, run: Run[BestOfNConfig]) -> tuple[Solution, str]:
@@ -56,7 +59,9 @@ class BestOfN(Strategy[BestOfNConfig]):
         sampling = cfg.sampling(n=cfg.samples)
         samples = await run.solutions("sampling", [solve_prompt(query, system=system)], sampling)
         # 2) rate: every sample in one call
-        ratings = await rate_batch(run, [s.reasoning for s in samples], sampling=cfg.rating_sampling)
+        ratings = await rate_batch(
+            run, [s.reasoning for s in samples], sampling=cfg.rating_sampling, source=cfg.rating_source
+        )
         run.fallbacks.extend(unrated_fallbacks(ratings, "sample"))
         run.details.update(ratings=[r.summary() for r in ratings], answers=[s.answer_key for s in samples])
         # 3) select: the best rating, ties by consensus; the vote when nothing was rated

@@ -125,6 +125,7 @@ class CotDecoding(Strategy[CotDecodingConfig]):
             _path(token, logprob, first_margin, c, i)
             for i, ((token, logprob), c) in enumerate(zip(branches, continuations, strict=True))
         ]
+        await run.produced([p.solution for p in paths])
         # 4) aggregate: summed confidence per answer; the surest path of the winning answer
         pick = confidence_vote([p.solution for p in paths], [p.confidence for p in paths])
         chosen = paths[pick.index]

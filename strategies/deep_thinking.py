@@ -129,6 +129,7 @@ class DeepThinking(Strategy[DeepThinkingConfig]):
             for thought, completion in zip(active, completions, strict=True):
                 self._advance(thought, completion)
         solutions = [self._solution(t) for t in thoughts]
+        await run.produced(solutions)
         pick = majority(solutions)
         run.details.update(
             {

@@ -159,8 +159,8 @@ class Mcts(Strategy[MctsConfig]):
     )
     calls = (
         "per simulation: 1 expansion request (n = A), depth x A rollout requests, A rating "
-        "requests (2 + depth calls); then 1 final request. Default (2 simulations, A = 3, depth "
-        "1): 7 calls, 15 requests"
+        "requests and A rating probes (3 + depth calls); then 1 final request. Default (2 "
+        "simulations, A = 3, depth 1): 9 calls, 21 requests (rating_source='text': 7, 15)"
     )
     config_class = MctsConfig
 
@@ -187,7 +187,9 @@ class Mcts(Strategy[MctsConfig]):
                 more = await run.texts("simulation", [continued(base, text) for text in rollouts], step)
                 rollouts = [extend(text, s) for text, s in zip(rollouts, more, strict=True)]
             # 4) evaluate: every rollout rated in one call
-            ratings = await rate_batch(run, rollouts, sampling=cfg.rating_sampling, phase="evaluation")
+            ratings = await rate_batch(
+                run, rollouts, sampling=cfg.rating_sampling, phase="evaluation", source=cfg.rating_source
+            )
             # 5) backpropagate
             for child, rollout, rating in zip(leaf.children, rollouts, ratings, strict=True):
                 child.rollout, child.rating = rollout, rating.score

@@ -126,8 +126,9 @@ class PlanSearch(Strategy[PlanSearchConfig]):
         "subsets explored in parallel, each implemented; the best-rated (or majority) answer wins."
     )
     calls = (
-        "5 calls (observe 1, derive P, plan P, implement P, rating P), 1 + 4P requests; "
-        "default P = 3: 13 requests (rate=False: 4 calls, 1 + 3P)"
+        "6 calls (observe 1, derive P, plan P, implement P, rating P, rating probe P), 1 + 5P "
+        "requests; default P = 3: 16 requests (rating_source='text': 5 calls, 1 + 4P; "
+        "rate=False: 4 calls, 1 + 3P)"
     )
     config_class = PlanSearchConfig
 
@@ -172,7 +173,12 @@ class PlanSearch(Strategy[PlanSearchConfig]):
 
     async def _select(self, run: Run, query: str, candidates: list[Solution]) -> tuple[Solution, str]:
         if self.config.rate:
-            ratings = await rate_batch(run, [c.reasoning for c in candidates], sampling=self.config.rating_sampling)
+            ratings = await rate_batch(
+                run,
+                [c.reasoning for c in candidates],
+                sampling=self.config.rating_sampling,
+                source=self.config.rating_source,
+            )
             for note in unrated_fallbacks(ratings, "candidate"):
                 run.fallback(note)
             run.details["ratings"] = [r.summary() for r in ratings]

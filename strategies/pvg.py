@@ -95,8 +95,9 @@ class ProverVerifierGame(Strategy[PvgConfig]):
         "refined query each round; the best-rated helpful solution is the answer."
     )
     calls = (
-        "per round: prove 1 call (H + S requests), verify 1 call (H + S), refine 1 call (1) "
-        "except after the last round; default R = 2, H = S = 3: 5 calls, 25 requests"
+        "per round: prove 1 call (H + S requests), verify 2 calls (H + S ratings, H + S probes), "
+        "refine 1 call (1) except after the last round; default R = 2, H = S = 3: 7 calls, 37 "
+        "requests (rating_source='text': 5 calls, 25)"
     )
     config_class = PvgConfig
 
@@ -116,7 +117,11 @@ class ProverVerifierGame(Strategy[PvgConfig]):
             solutions = [s.model_copy(update={"method": role}) for s, role in zip(solutions, roles, strict=True)]
             # 2) verify: every solution rated against the original problem, one call
             scored = await rate_batch(
-                run, [s.reasoning for s in solutions], sampling=cfg.rating_sampling, phase="verify"
+                run,
+                [s.reasoning for s in solutions],
+                sampling=cfg.rating_sampling,
+                phase="verify",
+                source=cfg.rating_source,
             )
             for note in unrated_fallbacks(scored, f"round {r + 1} solution"):
                 run.fallback(note)

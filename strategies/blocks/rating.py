@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
 from engine import Sampling
 from strategies.blocks.parsing import parse_score
+from strategies.blocks.probe import RATING_PROBE, probe_batch
 from strategies.blocks.prompts import followup_prompt
 from strategies.blocks.voting import agreement
 from strategies.core.config import StrategyConfig
@@ -57,6 +58,12 @@ class RatingConfig(StrategyConfig):
     rating_max_tokens: int = Field(
         128, ge=1, description="Completion budget of each rating (a sentence and the RATING line)."
     )
+    rating_source: Literal["engine", "text"] = Field(
+        default="engine",
+        description="Where a rating comes from: 'engine' (a constrained 0-10 probe after the "
+        "rating's text: always a rating, the expected value under the model's probabilities) "
+        "or 'text' (parsed from the RATING line; a reply without one is ignored).",
+    )
 
     @property
     def rating_sampling(self) -> Sampling:
@@ -89,12 +96,21 @@ async def rate_batch(
     *,
     sampling: Sampling,
     phase: str = "rating",
+    source: Literal["engine", "text"] = "text",
 ) -> list[Rating]:
-    """One rating of each response to the run's query, all in one step of the run, in order."""
+    """One rating of each response to the run's query, all in one step of the run, in order.
+
+    With `source="engine"` the score comes from a `RATING_PROBE` after each rating's text (one
+    more call, served by the prefix cache), so every response is rated.
+    """
     if not responses:
         return []
     prompts = [followup_prompt(run.query, RATING_PROMPT, system=RATING_SYSTEM, solution=text) for text in responses]
     completions = await run.generate(phase, prompts, sampling.with_(n=1))
+    if source == "engine":
+        texts = [c.text for c in completions]
+        readings = await probe_batch(run, phase, prompts, texts, RATING_PROBE)
+        return [Rating(i, r.score, t) for i, (r, t) in enumerate(zip(readings, texts, strict=True))]
     return [Rating(i, read_rating(c.text), c.text) for i, c in enumerate(completions)]
 
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from engine import Prompt, Sampling
 from strategies.blocks.parsing import Verdict, parse_verdict
+from strategies.blocks.probe import VERDICT_PROBE, probe_batch
 from strategies.blocks.prompts import followup_prompt
 from strategies.core.run import Run
 from strategies.core.solution import Solution
@@ -49,6 +50,9 @@ VERIFY_PROMPT = (
     "Check it now and end with the VERDICT and SCORE lines."
 )
 
+VerdictSource = Literal["engine", "text"]
+"""Where a review's verdict comes from: an engine probe (always readable) or the review's text."""
+
 INDEPENDENT_VERIFIER = "independent-verifier"
 """The reviewer persona used when the only agent is the author itself."""
 
@@ -62,6 +66,8 @@ class Review:
     pass_index: int
     verdict: Verdict
     text: str
+    text_verdict: Verdict | None = None
+    """What the free-text parser read from `text`, when the verdict came from an engine probe."""
 
     @property
     def positive(self) -> bool:
@@ -142,12 +148,16 @@ async def verify_batch(
     pass_offset: int = 0,
     passes: int | None = None,
     system: str = VERIFY_SYSTEM,
+    verdict: VerdictSource = "text",
 ) -> list[list[Review]]:
     """Every review of `assignments[k]` for `solutions[k]` in one step of the run, in pass order.
 
     `pass_offset` and `passes` number the passes when a round goes out in several calls (the
     assignments then hold the later passes only): pass `pass_offset + 1` of `passes`. `system`
     replaces the reviewer system prompt by one that contains it (MARS's team prompt).
+    With `verdict="engine"` each review's verdict and score come from a `VERDICT_PROBE` (one
+    more call, served by the prefix cache), so every review has one; the free-text parse is
+    kept as `text_verdict`.
     """
     if len(assignments) != len(solutions):
         raise ValueError(f"{len(solutions)} solutions but {len(assignments)} reviewer assignments")
@@ -161,10 +171,22 @@ async def verify_batch(
         return reviews
     prompts = [verify_prompt(run.query, *job[1:], system=system) for job in jobs]
     completions = await run.generate(phase, prompts, sampling.with_(n=1))
-    for (k, solution, verifier, pass_index, _), completion in zip(jobs, completions, strict=True):
-        verdict = parse_verdict(completion.text)
-        reviews[k].append(Review(solution.id, verifier, pass_index, verdict, completion.text))
+    texts = [c.text for c in completions]
+    parsed = [parse_verdict(text) for text in texts]
+    if verdict == "engine":
+        readings = await probe_batch(run, phase, prompts, texts, VERDICT_PROBE)
+        verdicts = [Verdict(correct=r.choice == "CORRECT", score=r.score) for r in readings]
+    else:
+        verdicts = parsed
+    for (k, solution, verifier, pass_index, _), text, found, read in zip(jobs, texts, verdicts, parsed, strict=True):
+        from_text = read if verdict == "engine" else None
+        reviews[k].append(Review(solution.id, verifier, pass_index, found, text, from_text))
     return reviews
+
+
+def text_fallbacks(reviews: Sequence[Review]) -> int:
+    """How many reviews the free-text parser could not have read a verdict from."""
+    return sum(1 for r in reviews if (r.text_verdict or r.verdict).correct is None)
 
 
 def consecutive_positives(reviews: Sequence[Review]) -> int:

@@ -171,6 +171,11 @@ def _add_engine_args(p: argparse.ArgumentParser, *, default_strategy: str) -> No
     p.add_argument("--model", "-m", help="model registry entry (default: the registry's default)")
     p.add_argument("--models", type=existing_file, help="path of models.toml")
     p.add_argument("--config", "-c", type=existing_file, help="TOML file of strategy settings")
+    p.add_argument(
+        "--budget",
+        type=positive_int,
+        help="most completion tokens one question may spend, >= 1 (the strategy's budget_tokens)",
+    )
     add_set_argument(p, "one strategy setting, value in TOML syntax (repeatable): --set num_agents=4")
 
 
@@ -268,6 +273,8 @@ def _prepare(args: argparse.Namespace) -> tuple[ModelEntry, StrategyConfig]:
     if args.config is not None:
         settings.update(read_config(args.config, args.strategy))
     settings.update(parse_settings(args.overrides))
+    if args.budget is not None:
+        settings["budget_tokens"] = args.budget
     if "max_tokens" not in settings:
         settings["max_tokens"] = entry.sampling.max_tokens
     return entry, build_config(args.strategy, settings)

@@ -40,6 +40,13 @@ class StrategyConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     max_tokens: int = Field(default=512, ge=1, description="Completion budget of each generated response.")
+    budget_tokens: int | None = Field(
+        default=None,
+        ge=1,
+        description="Most completion tokens one query may spend over all its steps (None: no "
+        "limit). Each step's max_tokens is cut to fit what is left; when nothing is left the "
+        "strategy answers from the candidates it has (a fallback).",
+    )
 
     def __init__(self, **data: Any) -> None:
         try:

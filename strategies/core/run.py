@@ -31,15 +31,18 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from engine import (
+    BudgetExhausted,
     Completion,
     ModelClient,
     Prompt,
     SamplingArg,
+    SettleCheck,
     StopCheck,
     StreamOutcome,
     TagArg,
     TrackedClient,
     Usage,
+    pair_requests,
 )
 from kernels.extract import AnswerKind
 from strategies.core.config import StrategyConfig
@@ -73,6 +76,8 @@ class Run(Generic[C]):
     """Strategy-specific records for `SolutionMetadata.details`."""
     phase: str = ""
     """The phase of the step in flight (or last sent): where an error happened."""
+    history: list[Solution] = field(default_factory=list)
+    """Every candidate the run's steps produced, in order (what a spent budget answers from)."""
 
     @classmethod
     def start(
@@ -107,6 +112,7 @@ class Run(Generic[C]):
         """
         if not prompts:
             return []
+        samplings = self._within_budget(phase, prompts, samplings)
         start = await self._phase_started(phase, len(prompts))
         completions = await self.client.generate(prompts, samplings, tag=phase if tags is None else tags)
         await self._phase_finished(phase, len(prompts), start, Usage.of(completions))
@@ -138,15 +144,23 @@ class Run(Generic[C]):
         return solutions
 
     async def generate_until(
-        self, phase: str, prompts: Sequence[Prompt], samplings: SamplingArg, stops: Sequence[StopCheck]
+        self,
+        phase: str,
+        prompts: Sequence[Prompt],
+        samplings: SamplingArg,
+        stops: Sequence[StopCheck],
+        *,
+        settle: SettleCheck | None = None,
     ) -> list[StreamOutcome]:
         """One streamed step: every prompt streamed at once, request i stopped (aborted in the
-        engine) when `stops[i]` says so; see `ModelClient.generate_until`."""
+        engine) when `stops[i]` says so, all of them once `settle` does; see
+        `ModelClient.generate_until`."""
         if not prompts:
             return []
+        samplings = self._within_budget(phase, prompts, samplings)
         start = await self._phase_started(phase, len(prompts))
         before = self.client.stats.by_tag.get(phase, Usage())
-        outcomes = await self.client.generate_until(prompts, samplings, stops, tag=phase)
+        outcomes = await self.client.generate_until(prompts, samplings, stops, tag=phase, settle=settle)
         after = self.client.stats.by_tag.get(phase, Usage())
         await self._phase_finished(phase, len(prompts), start, after - before)
         return outcomes
@@ -154,7 +168,8 @@ class Run(Generic[C]):
     # -- what a strategy reports -----------------------------------------------------------------
 
     async def produced(self, solutions: Sequence[Solution]) -> None:
-        """Announce new candidates (`run.solutions` does it for the solutions it makes)."""
+        """Record and announce new candidates (`run.solutions` does it for the solutions it makes)."""
+        self.history.extend(solutions)
         if self.sink.active:
             for s in solutions:
                 await self.emit(CandidateProduced(solution_id=s.id, agent_id=s.agent_id, phase=s.phase))
@@ -188,9 +203,44 @@ class Run(Generic[C]):
                 "engine_requests": stats.total.requests,
                 "engine_calls": self.client.calls,
                 "wall_s": self.client.elapsed_s,
+                "budget_tokens": self.config.budget_tokens,
             }
         )
         return solution.model_copy(update={"metadata": meta})
+
+    @property
+    def spent_tokens(self) -> int:
+        """Completion tokens the run has spent so far."""
+        return self.client.stats.total.completion_tokens
+
+    def best_so_far(self) -> Solution | None:
+        """The answer a spent budget falls back to: the most common answer among the candidates
+        produced (the earliest such candidate), else the last candidate with any text."""
+        answered = [s for s in self.history if s.answer_key]
+        if answered:
+            counts = Counter(s.answer_key for s in answered)
+            top = max(counts.values())
+            return next(s for s in answered if counts[s.answer_key] == top)
+        written = [s for s in self.history if s.reasoning.strip()]
+        return written[-1] if written else None
+
+    def _within_budget(self, phase: str, prompts: Sequence[Prompt], samplings: SamplingArg) -> SamplingArg:
+        """`samplings` with `max_tokens` cut so the step cannot spend past the budget."""
+        budget = self.config.budget_tokens
+        if budget is None:
+            return samplings
+        requests = [s for _, s, _ in pair_requests(prompts, samplings, None)]
+        left = budget - self.spent_tokens
+        if sum(s.n * s.max_tokens for s in requests) <= left:
+            return samplings
+        cap = left // sum(s.n for s in requests)
+        if cap < 1:
+            raise BudgetExhausted(
+                f"the budget of {budget} completion tokens is spent ({self.spent_tokens} used); "
+                f"the {phase} step needs at least {sum(s.n for s in requests)} more"
+            )
+        self.fallback(f"budget: {phase} cut to max_tokens={cap} ({left} of {budget} completion tokens left)")
+        return [s.with_(max_tokens=min(s.max_tokens, cap), min_tokens=min(s.min_tokens, cap)) for s in requests]
 
     async def _phase_started(self, phase: str, requests: int) -> float:
         self.phase = phase

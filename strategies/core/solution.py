@@ -37,6 +37,7 @@ class SolutionMetadata(BaseModel):
     wall_s: float = Field(0.0, description="Wall time of the whole `optimize` call, seconds.")
     engine_requests: int = Field(0, description="Engine requests made (n samples count once).")
     engine_calls: int = Field(0, description="`generate`/`stream` calls made (batched steps).")
+    budget_tokens: int | None = Field(None, description="The query's completion-token budget, if it had one.")
     fallbacks: list[str] = Field(default_factory=list, description="Fallbacks taken, e.g. an unparseable rating.")
     details: dict[str, Any] = Field(
         default_factory=dict, description="Strategy-specific details (tree, principles, votes...)."

@@ -28,7 +28,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, cast, runtime_checkable
 
-from engine import InputError, ModelClient
+from engine import BudgetExhausted, InputError, ModelClient
 from strategies.core.config import StrategyConfig
 from strategies.core.events import Error, Event, EventCallback, RunFinished, RunStarted, iterate_events
 from strategies.core.run import Run
@@ -86,7 +86,7 @@ class Strategy(Generic[C]):
         run = self.run_class.start(query, client, self.config, system=system, strategy=self.name, on_event=on_event)
         await run.emit(RunStarted())
         try:
-            chosen, rule = await self.solve(run)
+            chosen, rule = await self._solve_within_budget(run)
         except Exception as err:
             await run.emit(Error(phase=str(getattr(err, "phase", "") or run.phase), message=str(err)))
             raise
@@ -103,6 +103,16 @@ class Strategy(Generic[C]):
             meta.wall_s,
         )
         return solution
+
+    async def _solve_within_budget(self, run: Run[C]) -> tuple[Solution, str]:
+        try:
+            return await self.solve(run)
+        except BudgetExhausted as err:
+            fallback = run.best_so_far()
+            if fallback is None:
+                raise
+            run.fallback(f"budget: {err}; answered from the {len(run.history)} candidate(s) produced")
+            return fallback, "budget"
 
     def events(self, query: str, client: ModelClient, *, system: str | None = None) -> AsyncIterator[Event | Solution]:
         """The run's events as they happen, then its `Solution` as the last item."""

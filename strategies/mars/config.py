@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from strategies.blocks.sampling import temperatures_between
+from strategies.blocks.verify import VerdictSource
 from strategies.core.config import StrategyConfig
 
 Aggregation = Literal["majority", "rsa", "moe", "none"]
@@ -57,6 +58,12 @@ class MarsConfig(StrategyConfig):
     verify_temperature: float = Field(
         default=0.3, ge=0.0, le=2.0, description="Sampling temperature of reviews, in [0, 2]."
     )
+    verdict: VerdictSource = Field(
+        default="engine",
+        description="Where a review's verdict comes from: 'engine' (a constrained probe after the "
+        "review: always a verdict, scored by P(CORRECT)) or 'text' (parsed from the review; a "
+        "review without a VERDICT line counts as negative).",
+    )
     verification_passes_required: int = Field(
         default=2,
         ge=1,
@@ -94,6 +101,12 @@ class MarsConfig(StrategyConfig):
         description="Within a verification round, ask for review pass p only when passes 1..p-1 said "
         "CORRECT: after a negative review the round cannot verify the solution, so later passes "
         "could not change the outcome. Off: every pass of the round in one call.",
+    )
+    skip_when_settled: bool = Field(
+        default=True,
+        description="Skip aggregation and improvement when, after exploration's reviews, "
+        "consensus_threshold agents agree and a solution with that answer is verified "
+        "(details.settled_after_exploration): nothing generated later could change the answer.",
     )
     strategy_network: bool = Field(
         default=True,

@@ -10,17 +10,23 @@ Calls of a run with A agents, P = `verification_passes_required`, N = `rsa_popul
     phase              generate calls                         requests per call
     exploration        1                                      A
     verification       1 per round (lazy_reviews: up to P)    P per solution reviewed (lazy: fewer)
+                       + 1 verdict probe per review call      one per review (verdict='engine')
     aggregation        rsa: rsa_loops; moe: 1; else 0         rsa: N; moe: 1
       + verification   1 round for the new aggregates         P x new aggregates
     strategy_network   1 when improvement starts (if on)      one per agent
     improvement        2 per iteration (revise + verify)      unverified pool; P x that
     selection          0, or 1 synthesis call                 1
 
-Improvement stops as soon as a solution is verified or, with `early_termination`, as soon as
-`consensus_threshold` candidates give the same answer (selection rule `consensus`).
-A default (full) run, A = 3, P = 2, RSA N = 3, T = 1, without lazy reviews: 4 calls and 18 requests when a solution is
-verified before improvement; each improvement iteration adds 2 calls and up to 18 requests
-(6 revisions, 12 reviews), the strategy network 1 call and 3 requests; at most 16 calls.
+Each review is free text; with `verdict='engine'` (the default) a probe then asks the engine
+for the verdict alone, constrained to CORRECT or INCORRECT and scored by its probability, so
+every review has a verdict on any model (`strategies.blocks.probe`). Improvement stops as soon
+as a solution is verified or, with `early_termination`, as soon as `consensus_threshold`
+candidates give the same answer (selection rule `consensus`). A default (full) run, A = 3,
+P = 2, RSA N = 3, T = 1, with text verdicts and without lazy reviews: 4 calls and 18 requests
+when a solution is verified before improvement; each improvement iteration adds 2 calls and up
+to 18 requests (6 revisions, 12 reviews), the strategy network 1 call and 3 requests; at most
+16 calls. Engine verdicts add one probe request per review (a one- or two-token request whose
+prompt the prefix cache serves).
 
 Example:
     >>> import asyncio
@@ -43,15 +49,15 @@ from strategies.mars.explore import explore
 from strategies.mars.improve import improve, with_revisions
 from strategies.mars.network import Approach, extract_approaches
 from strategies.mars.run import MarsRun
-from strategies.mars.select import SelectionRule, has_consensus, select
+from strategies.mars.select import SelectionRule, has_consensus, is_settled, select
 from strategies.mars.verify import verify
 
 CALLS = (
     "exploration 1 call (A requests); verification 1 call per round (P per solution); "
     "aggregation rsa T calls (N each) / moe 1 call / majority, none 0, plus one verification "
     "round for new aggregates; strategy network 1 call (A) when improvement starts; improvement "
-    "2 calls per iteration (revise, re-verify), at most max_iterations; selection 0 or 1. "
-    "Default: 4 calls / 18 requests when a solution verifies early, at most 16 calls."
+    "2 calls per iteration (revise, re-verify), at most max_iterations; selection 0 or 1; "
+    "engine verdicts add one probe call per review call (one probe request per review)."
 )
 
 
@@ -76,8 +82,11 @@ class Mars(Strategy[MarsConfig]):
         pool = await explore(run)
         # 2) verification: each solution reviewed by agents other than its author
         pool = await verify(run, pool)
-        # 3) aggregation: new candidates from the pool, reviewed in a round of their own
-        merged = await aggregate(run, pool)
+        # 3) aggregation: new candidates from the pool, reviewed in a round of their own, unless
+        #    the agents already agree on a verified answer (nothing left that could change it)
+        settled = config.skip_when_settled and is_settled(pool, config.consensus_threshold)
+        run.details["settled_after_exploration"] = settled
+        merged = [] if settled else await aggregate(run, pool)
         if merged:
             pool = pool + await verify(run, merged)
         # 4) improvement: revise the unverified with their feedback and re-verify, until one

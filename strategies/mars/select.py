@@ -34,6 +34,15 @@ from strategies.mars.run import MarsRun
 SelectionRule = Literal["verified", "consensus", "majority", "synthesis"]
 
 
+def is_settled(pool: list[Solution], threshold: int) -> bool:
+    """Whether a verified solution gives the answer `threshold` candidates agree on: then no
+    aggregate or revision could change what selection picks."""
+    if not has_consensus(pool, threshold):
+        return False
+    leading = pool[majority(pool).index].answer_key
+    return any(s.is_verified and s.answer_key == leading for s in pool)
+
+
 def has_consensus(pool: list[Solution], threshold: int) -> bool:
     """Whether at least `threshold` candidates share the leading answer, and no other answer has as many."""
     pick = majority(pool)

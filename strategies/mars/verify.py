@@ -23,7 +23,7 @@ Example:
 
 from __future__ import annotations
 
-from strategies.blocks.verify import Review, cross_assignments, reviewed, verify_batch
+from strategies.blocks.verify import Review, cross_assignments, reviewed, text_fallbacks, verify_batch
 from strategies.core.solution import Solution
 from strategies.mars.errors import VerificationError, phase_errors
 from strategies.mars.events import VerificationStarted
@@ -50,11 +50,15 @@ async def verify(run: MarsRun, solutions: list[Solution]) -> list[Solution]:
                 sampling=run.verify_sampling,
                 phase=Phase.VERIFICATION,
                 system=run.team_system,
+                verdict=run.config.verdict,
             )
     checked = []
     for solution, round_reviews in zip(solutions, reviews, strict=True):
         history = run.reviews.setdefault(solution.id, [])
         history.extend(round_reviews)
+        run.details["verdict_text_fallbacks"] = run.details.get("verdict_text_fallbacks", 0) + text_fallbacks(
+            round_reviews
+        )
         run.fallbacks.extend(
             f"verification: {r.verifier_id} on {solution.id}: {r.fallback}" for r in round_reviews if r.fallback
         )
@@ -81,6 +85,7 @@ async def _lazy_reviews(run: MarsRun, solutions: list[Solution], assignments: li
             pass_offset=p,
             passes=passes,
             system=run.team_system,
+            verdict=run.config.verdict,
         )
         for k, got in zip(open_, batch, strict=True):
             reviews[k].extend(got)

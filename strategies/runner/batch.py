@@ -63,6 +63,7 @@ class BatchResult(BaseModel):
     confidence: float | None = None
     usage: Usage = Field(default_factory=Usage)
     usage_by_phase: dict[str, Usage] = Field(default_factory=dict)
+    budget_tokens: int | None = Field(None, description="The query's completion-token budget, if any.")
     elapsed_s: float = 0.0
     reference: str | None = None
     correct: bool | None = None
@@ -91,6 +92,7 @@ class BatchResult(BaseModel):
             confidence=solution.confidence,
             usage=meta.usage,
             usage_by_phase=meta.usage_by_phase,
+            budget_tokens=meta.budget_tokens,
             elapsed_s=round(elapsed_s, 4),
             reference=item.answer,
             correct=is_correct(solution.answer, item.answer) if item.answer is not None else None,

@@ -28,7 +28,7 @@ async def test_two_calls_one_sampling_request_and_one_rating_per_sample() -> Non
     client = scripted(
         ["A. Answer: 1", "B. Answer: 2", "C. Answer: 3"], {"A.": "RATING: 1", "B.": "RATING: 2", "C.": "RATING: 3"}
     )
-    solution = await get_strategy("best_of_n", samples=3).optimize("x?", client)
+    solution = await get_strategy("best_of_n", samples=3, rating_source="text").optimize("x?", client)
     sampling, rating = client.calls
     assert len(sampling.prompts) == 1 and sampling.samplings[0].n == 3
     assert len(rating.prompts) == 3 and set(rating.tags) == {"rating"}
@@ -41,7 +41,7 @@ async def test_the_best_parsed_rating_wins_and_malformed_ones_are_ignored() -> N
         ["A. Answer: 5", "B. Answer: 4", "C. Answer: 6"],
         {"A.": "Weak.\nRATING: 3", "B.": "**Rating:** 8/10", "C.": "Excellent work!"},
     )
-    solution = await get_strategy("best_of_n", samples=3).optimize("x?", client)
+    solution = await get_strategy("best_of_n", samples=3, rating_source="text").optimize("x?", client)
     assert solution.answer_key == "4" and solution.confidence == pytest.approx(0.8)
     assert solution.metadata.selection_rule == "best-rated"
     assert [r["score"] for r in solution.metadata.details["ratings"]] == [0.3, 0.8, None]
@@ -52,13 +52,13 @@ async def test_tied_ratings_go_to_the_answer_most_samples_agree_on() -> None:
     client = scripted(
         ["A. Answer: 5", "B. Answer: 4", "C. Answer: 4"], {"A.": "RATING: 7", "B.": "RATING: 7", "C.": "RATING: 7"}
     )
-    solution = await get_strategy("best_of_n", samples=3).optimize("x?", client)
+    solution = await get_strategy("best_of_n", samples=3, rating_source="text").optimize("x?", client)
     assert solution.reasoning == "B. Answer: 4"
 
 
 async def test_no_readable_rating_falls_back_to_the_majority() -> None:
     client = scripted(["A. Answer: 5", "B. Answer: 4", "C. Answer: 4"], {"A.": "good", "B.": "fine", "C.": "ok"})
-    solution = await get_strategy("best_of_n", samples=3).optimize("x?", client)
+    solution = await get_strategy("best_of_n", samples=3, rating_source="text").optimize("x?", client)
     assert solution.answer_key == "4" and solution.metadata.selection_rule == "majority"
     assert len(solution.metadata.fallbacks) == 4
 
@@ -67,7 +67,7 @@ async def test_a_response_ending_in_a_period_still_has_its_answer() -> None:
     client = scripted(
         ["Adding them up, the answer is 42.", "I think it is 41."], {"Adding": "RATING: 9", "I think": "RATING: 2"}
     )
-    solution = await get_strategy("best_of_n", samples=2).optimize("x?", client)
+    solution = await get_strategy("best_of_n", samples=2, rating_source="text").optimize("x?", client)
     assert solution.answer == "42" and solution.answer_key == "42"
 
 
@@ -76,3 +76,22 @@ def test_config_rejects_bad_values_with_the_field_named() -> None:
         get_strategy("best_of_n", rating_max_tokens=0)
     with pytest.raises(ConfigError, match="samples"):
         get_strategy("best_of_n", samples=0)
+
+
+async def test_engine_ratings_rate_every_sample_even_without_a_rating_line() -> None:
+    def reply(prompt: Prompt, sampling: Sampling) -> str:
+        if prompt.assistant_prefix.endswith("\nRATING: "):  # the probe: the number alone
+            return "9" if "B." in prompt.messages[-1].content else "2"
+        if "Solution to rate" in prompt.messages[-1].content:
+            return "Looks reasonable."  # no RATING line at all
+        return next(samples)
+
+    samples = iter(["A. Answer: 5", "B. Answer: 4", "C. Answer: 6"])
+    client = ScriptedClient(reply)
+    solution = await get_strategy("best_of_n", samples=3).optimize("x?", client)
+    sampling, rating, probe = client.calls
+    assert len(rating.prompts) == len(probe.prompts) == 3
+    assert {s.choice for s in probe.samplings} == {tuple(str(i) for i in range(11))}
+    assert solution.answer_key == "4" and solution.metadata.selection_rule == "best-rated"
+    assert [r["score"] for r in solution.metadata.details["ratings"]] == [0.2, 0.9, 0.2]
+    assert solution.metadata.fallbacks == []

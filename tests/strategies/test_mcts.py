@@ -73,7 +73,7 @@ class StepScript:
 
 async def test_default_search_makes_the_documented_calls_and_requests() -> None:
     client = ScriptedClient(StepScript(good={2}))
-    solution = await get_strategy("mcts").optimize("2+2?", client)
+    solution = await get_strategy("mcts", rating_source="text").optimize("2+2?", client)
     tags = [call.tags[0] for call in client.calls]
     assert tags == ["expansion", "simulation", "evaluation"] * 2 + ["final"]
     expansion = client.calls[0]
@@ -85,7 +85,7 @@ async def test_default_search_makes_the_documented_calls_and_requests() -> None:
 
 async def test_the_second_simulation_expands_the_best_rated_child() -> None:
     client = ScriptedClient(StepScript(good={2}))
-    solution = await get_strategy("mcts").optimize("2+2?", client)
+    solution = await get_strategy("mcts", rating_source="text").optimize("2+2?", client)
     details = solution.metadata.details
     assert details["selected"] == ["0", "0.1"]  # child s2 was rated 9, the others 2
     root = details["tree"]
@@ -101,7 +101,7 @@ async def test_the_second_simulation_expands_the_best_rated_child() -> None:
 
 async def test_unreadable_ratings_get_the_fallback_value_and_are_noted() -> None:
     client = ScriptedClient(StepScript(good=set(), malformed=True))
-    solution = await get_strategy("mcts", simulations=1, unrated_value=0.25).optimize("x", client)
+    solution = await get_strategy("mcts", simulations=1, unrated_value=0.25, rating_source="text").optimize("x", client)
     root = solution.metadata.details["tree"]
     assert [c["value"] for c in root["children"]] == [0.25, 0.25, 0.25]
     assert len(solution.metadata.fallbacks) == 3 and "no readable rating" in solution.metadata.fallbacks[0]
@@ -109,7 +109,7 @@ async def test_unreadable_ratings_get_the_fallback_value_and_are_noted() -> None
 
 async def test_a_terminal_leaf_is_revalued_without_a_call() -> None:
     client = ScriptedClient(StepScript(good={1}))
-    mcts = get_strategy("mcts", simulations=2, max_steps=1, depth=0, num_actions=2)
+    mcts = get_strategy("mcts", simulations=2, max_steps=1, depth=0, num_actions=2, rating_source="text")
     solution = await mcts.optimize("x", client)
     assert [c.tags[0] for c in client.calls] == ["expansion", "evaluation", "final"]
     assert solution.metadata.details["selected"] == ["0", "0.0"]

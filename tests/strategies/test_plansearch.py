@@ -29,7 +29,7 @@ def script(rating=lambda text: "RATING: 5", observations: str = OBSERVATIONS):
 
 
 async def optimize(client: ScriptedClient, **config: object):
-    return await PlanSearch(PlanSearchConfig(**config)).optimize("What is 3 + 5?", client)
+    return await PlanSearch(PlanSearchConfig(**{"rating_source": "text", **config})).optimize("What is 3 + 5?", client)
 
 
 async def test_plans_are_explored_in_parallel_one_call_per_step():

@@ -87,9 +87,10 @@ class MarsScript:
         return ScriptedClient(self)
 
 
-EAGER = {"lazy_reviews": False, "early_termination": False}
-"""Every review pass of a round in one call and no stop on agreement: the call layout the flow,
-verification and selection tests pin (lazy reviews and early termination have tests of their own)."""
+EAGER = {"lazy_reviews": False, "early_termination": False, "verdict": "text", "skip_when_settled": False}
+"""Every review pass of a round in one call, no stop on agreement, verdicts read from the review
+text: the call layout the flow, verification and selection tests pin (lazy reviews, early
+termination and engine verdicts have tests of their own)."""
 
 
 def eager(**fields: Any) -> MarsConfig:

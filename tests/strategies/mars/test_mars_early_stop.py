@@ -12,7 +12,7 @@ def _tags(client) -> list[str]:  # type: ignore[no-untyped-def]
 
 async def test_default_run_sends_each_review_pass_as_its_own_call(script: MarsScript) -> None:
     client = script.client()
-    solution = await Mars().optimize("What is 2 + 2?", client)
+    solution = await Mars(MarsConfig(verdict="text", skip_when_settled=False)).optimize("What is 2 + 2?", client)
     # every review says CORRECT, so every second pass is still needed: same 18 requests, 6 calls
     assert _tags(client) == [
         "exploration",
@@ -28,7 +28,7 @@ async def test_default_run_sends_each_review_pass_as_its_own_call(script: MarsSc
 
 async def test_a_negative_review_skips_the_later_passes_of_its_round(script: MarsScript) -> None:
     script.verify = lambda p, s: INCORRECT if author_in(p) == "agent-0" else CORRECT
-    config = MarsConfig(aggregation="none", max_iterations=0, early_termination=False)
+    config = MarsConfig(aggregation="none", max_iterations=0, early_termination=False, verdict="text")
     client = script.client()
     solution = await Mars(config).optimize("What is 2 + 2?", client)
     first, second = [c for c in client.calls if c.tags[0] == "verification"]
@@ -68,3 +68,20 @@ async def test_early_termination_off_runs_every_iteration(script: MarsScript) ->
     config = MarsConfig(aggregation="none", max_iterations=2, early_termination=False)
     solution = await Mars(config).optimize("What is 2 + 2?", client)
     assert _tags(client).count("improvement") == 2 and solution.metadata.selection_rule == "majority"
+
+
+async def test_agreeing_verified_agents_skip_aggregation_and_improvement(script: MarsScript) -> None:
+    client = script.client()  # every agent answers 4 and every review says CORRECT
+    solution = await Mars(MarsConfig(verdict="text")).optimize("What is 2 + 2?", client)
+    assert _tags(client) == ["exploration", "verification", "verification"]
+    assert solution.metadata.details["settled_after_exploration"] is True
+    assert solution.metadata.selection_rule == "verified" and solution.answer == "4"
+
+
+async def test_verified_but_disagreeing_agents_still_aggregate(script: MarsScript) -> None:
+    answers = iter(["3", "4", "5"])
+    script.solve = lambda p, s: f"Answer: {next(answers)}"
+    client = script.client()
+    solution = await Mars(MarsConfig(verdict="text")).optimize("What is 2 + 2?", client)
+    assert "aggregation" in _tags(client)
+    assert solution.metadata.details["settled_after_exploration"] is False
