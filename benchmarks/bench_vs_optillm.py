@@ -146,7 +146,8 @@ PAIRS: dict[str, Pair] = {
         "self_consistency",
         "self_consistency",
         body=lambda cap: {"max_tokens": cap},
-        config=lambda cap: {"max_tokens": cap, "samples": 5},
+        # all 5 samples, as optillm draws them (the adaptive stop is measured by bench_adaptive.py)
+        config=lambda cap: {"max_tokens": cap, "samples": 5, "stop_when_settled": False},
         fixed={"sample_temperature": 1.0},
         unmatched="optillm sends the samples one request after another, drops samples cut at max_tokens, and "
         "votes by string similarity (SequenceMatcher >= 0.8), not by answer",

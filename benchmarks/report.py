@@ -408,6 +408,93 @@ def plot_vs_optillm(payload: dict[str, Any], path: Path) -> str:
     return path.name
 
 
+def _saving(fixed: float, adaptive: float) -> str:
+    return f"{adaptive / fixed - 1:+.0%}" if fixed else "-"
+
+
+def adaptive_section(payload: dict[str, Any], plots: list[str]) -> str:
+    """Adaptive compute against the fixed budget per strategy (`bench_adaptive.py`)."""
+    lines = [
+        "### Stop when the answer is settled (`bench_adaptive.py`)",
+        "",
+        f"{_engine_line(payload)}; data {payload['data']}, budget {payload['samples']} samples (deepconf: traces, "
+        f"{payload['warmup_traces']} warm-up), max_tokens {payload['max_tokens']}, waves of {payload['wave_size']}, "
+        f"Beta confidence {payload['stop_confidence']}, deepconf consensus {payload['consensus_threshold']}, "
+        f"seed {payload['seed']}. Command: `{payload['command']}`.",
+        "",
+        "| strategy | budget | accuracy | 95% CI | completion tok / q | prompt tok / q (cached) | requests / q "
+        "| wall s | stopped early | same answer as fixed |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in payload["rows"]:
+        for side in ("fixed", "adaptive"):
+            m = r[side]
+            same = f"{r['agreement']:.0%} ({r['agreeing']}/{m['n']})" if side == "adaptive" else "-"
+            lines.append(
+                f"| {r['strategy']} | {side} | {m['accuracy']:.1%} ({m['correct']}/{m['n']}) | "
+                f"{m['ci95'][0]:.1%}–{m['ci95'][1]:.1%} | {m['completion_tokens_per_question']} | "
+                f"{m['prompt_tokens_per_question']} ({m['cached_tokens_per_question']}) | "
+                f"{m['engine_requests_per_question']} | {m['wall_s']} | {m['stopped_early']:.0%} | {same} |"
+            )
+    lines.append("")
+    for r in payload["rows"]:
+        f, a = r["fixed"], r["adaptive"]
+        lines.append(
+            f"- {r['strategy']}: adaptive vs fixed, completion tokens "
+            f"{_saving(f['completion_tokens_per_question'], a['completion_tokens_per_question'])}, requests "
+            f"{_saving(f['engine_requests'], a['engine_requests'])}, wall time {_saving(f['wall_s'], a['wall_s'])}; "
+            f"same answer on {r['agreement']:.0%} of questions "
+            f"(95% CI {r['agreement_ci95'][0]:.0%}–{r['agreement_ci95'][1]:.0%})"
+        )
+    lines += ["", *(f"![{p}]({p})" for p in plots)]
+    return "\n".join(lines)
+
+
+def plot_adaptive(payload: dict[str, Any], path: Path) -> str:
+    """Bars per strategy, fixed vs adaptive: completion tokens per question, and accuracy (95% CI)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = payload["rows"]
+    xs = range(len(rows))
+    width = 0.38
+    fig, (tokens, accuracy) = plt.subplots(1, 2, figsize=(max(8, 2.6 * len(rows)), 4.5))
+    for i, side in enumerate(("fixed", "adaptive")):
+        offset = [x + (i - 0.5) * width for x in xs]
+        tokens.bar(offset, [r[side]["completion_tokens_per_question"] for r in rows], width, label=side)
+        acc = [r[side]["accuracy"] for r in rows]
+        err = [
+            [a - r[side]["ci95"][0] for a, r in zip(acc, rows, strict=True)],
+            [r[side]["ci95"][1] - a for a, r in zip(acc, rows, strict=True)],
+        ]
+        accuracy.bar(offset, acc, width, yerr=err, capsize=4, label=side)
+    for x, r in zip(xs, rows, strict=True):  # agreement with the fixed budget's answers
+        tokens.annotate(
+            f"{r['agreement']:.0%}\nsame",
+            (x + width / 2, r["adaptive"]["completion_tokens_per_question"]),
+            ha="center",
+            va="bottom",
+            fontsize=7,
+        )
+    highest = max(r[s]["completion_tokens_per_question"] for r in rows for s in ("fixed", "adaptive"))
+    tokens.set_ylim(0, 1.25 * max(highest, 1.0))
+    for ax in (tokens, accuracy):
+        ax.set_xticks(list(xs), [r["strategy"] for r in rows], rotation=15, ha="right")
+        ax.legend()
+    tokens.set_ylabel("completion tokens / question")
+    tokens.set_title("Compute")
+    accuracy.set_ylim(0, 1)
+    accuracy.set_ylabel("accuracy (95% CI)")
+    accuracy.set_title("Accuracy")
+    fig.suptitle(f"Stop when settled vs fixed budget ({payload['samples']} samples, Q={payload['q']})")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path.name
+
+
 def build(results: Path = RESULTS, plots: Path = HERE) -> str:
     """The tables (and plots, written into `plots`) for every result file present."""
     sections = []
@@ -424,6 +511,8 @@ def build(results: Path = RESULTS, plots: Path = HERE) -> str:
     if (a := _load(results, "accuracy.json")) is not None:
         plot_accuracy(a, plots)
         sections.append(accuracy_section(a))
+    if (d := _load(results, "adaptive.json")) is not None and d["rows"]:
+        sections.append(adaptive_section(d, [plot_adaptive(d, plots / "adaptive.png")]))
     if (c := _load(results, "consensus.json")) is not None:
         sections.append(consensus_section(c))
     if (v := _load(results, "vs_optillm.json")) is not None and _pair_rows(v):

@@ -144,7 +144,7 @@ class ScriptedClient:
                 yield TextDelta(piece, (i,), lp)
         except GeneratorExit:
             text = "".join(emitted)
-            aborted = _completion(prompt, sampling, tag, text, "abort", self, None, 0)
+            aborted = _completion(prompt, sampling, tag, text, "abort", self, None, 0, completion.request_id)
             self._ledger.record([aborted])
             raise
         self._ledger.record([completion])
@@ -157,6 +157,7 @@ class ScriptedClient:
 
     def _complete(self, prompt: Prompt, sampling: Sampling, tag: str | None) -> list[Completion]:
         out = []
+        request_id = f"scripted-{next(self._ids)}"  # the samples of one request share it, as in vLLM
         for i in range(sampling.n):
             reply = self._responder(prompt, sampling)
             if isinstance(reply, str):
@@ -166,7 +167,7 @@ class ScriptedClient:
                 text, finish = " ".join(text.split()[: sampling.max_tokens]), "length"
             else:
                 finish = reply.finish_reason
-            out.append(_completion(prompt, sampling, tag, text, finish, self, reply.logprobs, i))
+            out.append(_completion(prompt, sampling, tag, text, finish, self, reply.logprobs, i, request_id))
         return out
 
 
@@ -196,6 +197,7 @@ def _completion(
     client: ScriptedClient,
     logprobs: tuple[TokenLogprobs, ...] | None,
     index: int,
+    request_id: str,
 ) -> Completion:
     n_words = len(text.split())
     return Completion(
@@ -206,7 +208,7 @@ def _completion(
         completion_tokens=n_words,
         cached_tokens=0,
         logprobs=logprobs,
-        request_id=f"scripted-{next(client._ids)}",
+        request_id=request_id,
         sample_index=index,
         tag=tag,
         temperature=sampling.temperature,

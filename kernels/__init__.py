@@ -1,5 +1,6 @@
-"""optivllm kernels: answer extraction, canonical answer keys, vectorized consensus, grading,
-and token-level math (entropy, varentropy, confidence windows).
+"""optivllm kernels: answer extraction, canonical answer keys, vectorized consensus, stopping
+rules for sampling in waves, grading, and token-level math (entropy, varentropy, confidence
+windows).
 
 Standard library + numpy; torch is imported lazily by the token functions that take tensors,
 ``math_verify`` lazily by grading. Imports neither ``engine`` nor ``strategies``.
@@ -37,6 +38,16 @@ from kernels.grading import MATH_VERIFY_MAX_CHARS, MATH_VERIFY_TIMEOUT_S, grade_
 from kernels.latex import simplify_latex, strip_math_delimiters
 from kernels.normalize import MAX_KEY_CHARS, answer_key, normalize_answer
 from kernels.numeric import MAX_NUMBER_CHARS, canonical_number, format_fraction, parse_number
+from kernels.stopping import (
+    DEFAULT_STOP_CONFIDENCE,
+    Settlement,
+    StopRule,
+    beta_win_probability,
+    cannot_be_overtaken,
+    settlement,
+    stop_rule,
+    top_two_votes,
+)
 from kernels.tokens import (
     LOGPROB_FLOOR,
     EntropixParams,
@@ -57,6 +68,7 @@ from kernels.tokens import (
 __all__ = [
     "AnswerKind",
     "AnswerRule",
+    "DEFAULT_STOP_CONFIDENCE",
     "DEFAULT_WEIGHTS",
     "EncodedKeys",
     "EntropixParams",
@@ -68,10 +80,14 @@ __all__ = [
     "MAX_KEY_CHARS",
     "MAX_NUMBER_CHARS",
     "NO_ANSWER",
+    "Settlement",
+    "StopRule",
     "Vote",
     "VoteWeights",
     "agreement_matrix",
     "answer_key",
+    "beta_win_probability",
+    "cannot_be_overtaken",
     "canonical_number",
     "confidence_threshold",
     "consensus_scores",
@@ -89,14 +105,17 @@ __all__ = [
     "normalize_answer",
     "pad_top_logprobs",
     "parse_number",
+    "settlement",
     "simplify_latex",
     "span_mask",
+    "stop_rule",
     "strip_math_delimiters",
     "strip_thinking",
     "token_confidence",
     "top2_margin",
     "top_k",
     "top_share_mask",
+    "top_two_votes",
     "weighted_vote",
     "window_confidence",
 ]

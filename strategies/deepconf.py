@@ -10,14 +10,22 @@ Token confidence is minus the mean log-prob of a position's top-k candidates
 - online: 1) warm-up: W traces in one request; their confidences set the threshold at the
   `100 * (1 - keep_share)`-th percentile; 2) the other N - W traces stream concurrently,
   all in flight together, each aborted in the engine as soon as its latest window's mean
-  confidence drops below the threshold (or a fixed `threshold`); 3) confidence-weighted vote over the warm-up traces
-  at or above the threshold and the online traces that finished.
+  confidence drops below the threshold (or a fixed `threshold`). As they finish, the
+  confidence-weighted vote share of the leading answer among the kept traces (warm-up traces at
+  or above the threshold, and the online traces finished so far) is checked: once it reaches
+  `consensus_threshold` (0.95, the paper's tau), every trace still streaming is aborted
+  (DeepConf's budget-level stop); 3) confidence-weighted vote over the warm-up traces at or
+  above the threshold and the online traces that finished.
 
 Tokens saved (online, in `metadata.details`) are an estimate against generating every
 trace in full: each aborted trace would have run to the warm-up traces' mean length, so it
 saved that minus what it generated (at least 0); `tokens_saved_upper_bound` uses
 `max_tokens` instead of the mean length. `aborted_tokens` are the tokens aborted traces did
-generate (spent, then discarded).
+generate (spent, then discarded). Each trace's `abort_reason` says why it was aborted:
+`confidence` (its window fell below the threshold) or `consensus` (the vote was settled);
+`consensus_aborted_traces` counts the latter, `consensus_reached` says whether the vote share
+reached `consensus_threshold` as the online traces finished, and `consensus_share` is that share
+at the last finished trace.
 
 Example:
     >>> import asyncio
@@ -32,7 +40,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -43,6 +51,7 @@ from engine import (
     Completion,
     Prompt,
     Sampling,
+    StreamOutcome,
     TextDelta,
     TokenLogprobs,
 )
@@ -92,6 +101,15 @@ class DeepConfConfig(StrategyConfig):
         description="Online only: a fixed confidence threshold instead of the warm-up traces' percentile "
         "(as DeepConf's own code allows); a window below it aborts the trace.",
     )
+    consensus_threshold: float | None = Field(
+        default=0.95,
+        gt=0.5,
+        le=1.0,
+        description="Online only: once the confidence-weighted vote share of the leading answer among the "
+        "kept traces (warm-up traces at or above the threshold, online traces finished so far) reaches "
+        "this, the traces still streaming are aborted (DeepConf's tau); None streams every trace to its "
+        "end or its confidence stop.",
+    )
     window: int = Field(default=16, ge=1, le=4096, description="Tokens per sliding window of the group confidence.")
     top_logprobs: int = Field(
         default=5,
@@ -112,6 +130,10 @@ class DeepConfConfig(StrategyConfig):
         return self
 
 
+AbortReason = Literal["", "confidence", "consensus"]
+"""Why an online trace was aborted: not at all, its confidence fell, or the vote was settled."""
+
+
 @dataclass(frozen=True, slots=True)
 class Trace:
     """One reasoning trace: its solution (None if aborted), confidence and token count."""
@@ -120,7 +142,11 @@ class Trace:
     solution: Solution | None
     confidence: float
     tokens: int
-    aborted: bool = False
+    abort_reason: AbortReason = ""
+
+    @property
+    def aborted(self) -> bool:
+        return bool(self.abort_reason)
 
     def summary(self, *, kept: bool) -> dict[str, Any]:
         return {
@@ -128,6 +154,7 @@ class Trace:
             "confidence": round(self.confidence, 4),
             "tokens": self.tokens,
             "aborted": self.aborted,
+            "abort_reason": self.abort_reason or None,
             "kept": kept,
             "answer_key": self.solution.answer_key if self.solution else "",
         }
@@ -188,6 +215,37 @@ class ConfidenceWatch:
         self.lowest = min(self.lowest, float(window_confidence(recent, self.window).min()))
         return self.lowest < self.threshold
 
+    @property
+    def stopped(self) -> bool:
+        """Whether this check stopped the trace (its confidence fell below the threshold)."""
+        return self.lowest < self.threshold
+
+
+class ConsensusWatch:
+    """The settle check of the online traces: settled once the confidence-weighted vote share of
+    the leading answer among the kept traces reaches `threshold` (DeepConf's consensus stop).
+
+    Starts from the kept warm-up traces; `finish(i, completion)` makes the `Trace` of online
+    request i when it finishes, and that trace joins the vote (`traces`, by request).
+    """
+
+    def __init__(self, kept: Sequence[Trace], threshold: float, finish: Callable[[int, Completion], Trace]) -> None:
+        self.threshold, self._finish = threshold, finish
+        self.solutions = [t.solution for t in kept if t.solution is not None]
+        self.confidences = [t.confidence for t in kept if t.solution is not None]
+        self.traces: dict[int, Trace] = {}
+        self.share = 0.0
+        self.settled = False
+
+    def __call__(self, request: int, completion: Completion) -> bool:
+        trace = self.traces[request] = self._finish(request, completion)
+        if trace.solution is not None:
+            self.solutions.append(trace.solution)
+            self.confidences.append(trace.confidence)
+        self.share = confidence_vote(self.solutions, self.confidences).share
+        self.settled = self.settled or self.share >= self.threshold
+        return self.settled
+
 
 class DeepConf(Strategy[DeepConfConfig]):
     name = "deepconf"
@@ -197,7 +255,7 @@ class DeepConf(Strategy[DeepConfConfig]):
     )
     calls = (
         "offline: 1 call, 1 request (n = traces); online: 1 call (n = warmup_traces) + "
-        "traces - warmup_traces concurrent streams"
+        "traces - warmup_traces concurrent streams, aborted once the vote reaches consensus_threshold"
     )
     config_class = DeepConfConfig
 
@@ -258,20 +316,28 @@ class DeepConf(Strategy[DeepConfConfig]):
             if cfg.threshold is not None
             else confidence_threshold([t.confidence for t in warmup], cfg.keep_share)
         )
-        # 2) the rest stream concurrently; each stops when its window falls below the threshold
+        warm_kept = [t.confidence >= threshold for t in warmup]
+        # 2) the rest stream concurrently; each stops when its window falls below the threshold,
+        #    and all of them once the kept traces' weighted vote reaches the consensus threshold
         rest = range(cfg.warmup_traces, cfg.traces)
         watches = [ConfidenceWatch(cfg.window, cfg.top_logprobs, threshold) for _ in rest]
+        consensus = None
+        if cfg.consensus_threshold is not None:
+            kept_warmup = [t for t, keep in zip(warmup, warm_kept, strict=True) if keep]
+            consensus = ConsensusWatch(kept_warmup, cfg.consensus_threshold, lambda i, c: self._finished(rest[i], c))
         outcomes = await run.generate_until(
-            "online", [prompt] * len(rest), [self._sampling(first_seed=i) for i in rest], watches
+            "online",
+            [prompt] * len(rest),
+            [self._sampling(first_seed=i) for i in rest],
+            watches,
+            settle=consensus,
         )
         online = [
-            self._finished(i, o.completion)
-            if o.completion is not None
-            else Trace(i, None, watch.lowest, o.completion_tokens, aborted=True)
-            for i, o, watch in zip(rest, outcomes, watches, strict=True)
+            self._streamed(i, o, watch, consensus.traces.get(j) if consensus else None)
+            for j, (i, o, watch) in enumerate(zip(rest, outcomes, watches, strict=True))
         ]
         traces = warmup + online
-        kept = [t.confidence >= threshold for t in warmup] + [not t.aborted for t in online]
+        kept = warm_kept + [not t.aborted for t in online]
         aborted = [t for t in online if t.aborted]
         full_length = float(np.mean([t.tokens for t in warmup]))
         return (
@@ -279,9 +345,24 @@ class DeepConf(Strategy[DeepConfConfig]):
             kept,
             {
                 "threshold": threshold,
+                "consensus_threshold": cfg.consensus_threshold,
+                "consensus_reached": bool(consensus and consensus.settled),
+                "consensus_share": round(consensus.share, 4) if consensus else None,
                 "aborted_traces": len(aborted),
+                "consensus_aborted_traces": sum(t.abort_reason == "consensus" for t in online),
                 "aborted_tokens": sum(t.tokens for t in aborted),
                 "tokens_saved_estimate": int(sum(max(0.0, full_length - t.tokens) for t in aborted)),
                 "tokens_saved_upper_bound": sum(cfg.max_tokens - t.tokens for t in aborted),
             },
         )
+
+    def _streamed(self, index: int, outcome: StreamOutcome, watch: ConfidenceWatch, trace: Trace | None) -> Trace:
+        """The trace of one online stream: finished (its `trace` if the consensus check made it),
+        or aborted by its own confidence check or by the consensus."""
+        if outcome.completion is not None:
+            return trace if trace is not None else self._finished(index, outcome.completion)
+        if watch.stopped:
+            return Trace(index, None, watch.lowest, outcome.completion_tokens, abort_reason="confidence")
+        # settled before this trace finished: its confidence so far (no full window needed)
+        partial = lowest_group_confidence(np.asarray(watch.confidences), self.config.window)
+        return Trace(index, None, partial, outcome.completion_tokens, abort_reason="consensus")

@@ -20,6 +20,7 @@ from strategies.blocks.aggregate import (
     rsa_subsets,
 )
 from strategies.blocks.parsing import Verdict, first_code_block, parse_list, parse_score, parse_tagged, parse_verdict
+from strategies.blocks.probe import RATING_PROBE, VERDICT_PROBE, Probe, ProbeReading, probe_batch, read_probe
 from strategies.blocks.prompts import (
     SOLVE_PROMPT,
     SOLVER_SYSTEM,
@@ -63,14 +64,19 @@ from strategies.blocks.voting import (
     vote_on,
     weighted,
 )
+from strategies.blocks.waves import Drawn, WaveConfig, sample_in_waves, waves_of
 
 __all__ = [
     "AGGREGATOR_ID",
     "Aggregate",
     "Consensus",
+    "Drawn",
     "INDEPENDENT_VERIFIER",
     "MOE_PROMPT",
     "Pick",
+    "Probe",
+    "ProbeReading",
+    "RATING_PROBE",
     "RATING_PROMPT",
     "RATING_SYSTEM",
     "RSA_PROMPT",
@@ -81,9 +87,11 @@ __all__ = [
     "SOLVER_SYSTEM",
     "SOLVE_PROMPT",
     "SampledConfig",
+    "VERDICT_PROBE",
     "VERIFY_PROMPT",
     "VERIFY_SYSTEM",
     "Verdict",
+    "WaveConfig",
     "aggregate_prompt",
     "agreement",
     "best_indices",
@@ -102,13 +110,16 @@ __all__ = [
     "parse_score",
     "parse_tagged",
     "parse_verdict",
+    "probe_batch",
     "ranking",
     "rate_batch",
+    "read_probe",
     "read_rating",
     "render",
     "reviewed",
     "rsa_round",
     "rsa_subsets",
+    "sample_in_waves",
     "samplings_at",
     "seeded",
     "solve_prompt",
@@ -117,5 +128,6 @@ __all__ = [
     "verify_batch",
     "verify_prompt",
     "vote_on",
+    "waves_of",
     "weighted",
 ]

@@ -63,3 +63,52 @@ def test_build_writes_plots_and_tables_for_every_result_file(tmp_path: Path):
         assert (tmp_path / name).stat().st_size > 0, name
     # one Q in the all-strategies file: no scaling plot for it
     assert not (tmp_path / "throughput_all_scaling.png").exists()
+
+
+def _side(tokens: float, requests: int, wall: float, correct: int, stopped: float) -> dict:
+    return {
+        "n": 4,
+        "correct": correct,
+        "accuracy": correct / 4,
+        "ci95": [0.1, 0.9],
+        "completion_tokens_per_question": tokens,
+        "prompt_tokens_per_question": 30.0,
+        "cached_tokens_per_question": 10.0,
+        "engine_requests": requests,
+        "engine_requests_per_question": requests / 4,
+        "wall_s": wall,
+        "stopped_early": stopped,
+    }
+
+
+def test_adaptive_table_pairs_each_strategy_with_its_fixed_budget(tmp_path: Path):
+    row = {
+        "strategy": "self_consistency",
+        "fixed": _side(400.0, 4, 10.0, 3, 0.0),
+        "adaptive": _side(100.0, 6, 5.0, 3, 0.75),
+        "agreeing": 3,
+        "agreement": 0.75,
+        "agreement_ci95": [0.3, 0.95],
+    }
+    payload = {
+        "engine": ENGINE,
+        "data": "d",
+        "samples": 16,
+        "warmup_traces": 4,
+        "max_tokens": 64,
+        "wave_size": 4,
+        "stop_confidence": 0.95,
+        "consensus_threshold": 0.95,
+        "seed": 0,
+        "q": 4,
+        "command": "python benchmarks/bench_adaptive.py",
+        "rows": [row],
+    }
+    (tmp_path / "adaptive.json").write_text(json.dumps(payload))
+    text = report.build(tmp_path, tmp_path)
+    assert (
+        "| self_consistency | fixed | 75.0% (3/4) | 10.0%–90.0% | 400.0 | 30.0 (10.0) | 1.0 | 10.0 | 0% | - |" in text
+    )
+    assert "| self_consistency | adaptive | 75.0% (3/4) |" in text and "| 75% | 75% (3/4) |" in text
+    assert "completion tokens -75%, requests +50%, wall time -50%; same answer on 75% of questions" in text
+    assert (tmp_path / "adaptive.png").stat().st_size > 0

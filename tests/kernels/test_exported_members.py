@@ -8,7 +8,7 @@ import pytest
 
 import kernels
 
-MODULES = ["consensus", "extract", "grading", "latex", "normalize", "numeric", "tokens"]
+MODULES = ["consensus", "extract", "grading", "latex", "normalize", "numeric", "stopping", "tokens"]
 # Names Hugging Face's own `kernels` library exposes; transformers probes for them.
 HF_KERNELS_NAMES = [
     "__version__",
