@@ -96,7 +96,11 @@ async def run(client: ModelClient, args: argparse.Namespace) -> dict[str, Any]:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--n", type=int, default=30, help="problems")
-    p.add_argument("--strategies", default="plain,self_consistency,mars", help="comma-separated, or 'all'")
+    p.add_argument(
+        "--strategies",
+        default="plain,self_consistency,mars,beam_search,dvts,particle_filter",
+        help="comma-separated, or 'all'",
+    )
     p.add_argument("--max-tokens", type=int, default=128)
     p.add_argument("--concurrency", type=int, default=64)
     return parse(common_args(p, DEFAULT_OUT), argv)

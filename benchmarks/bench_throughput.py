@@ -177,7 +177,9 @@ def _line(row: dict[str, Any]) -> str:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--strategies", default="mars", help="comma-separated names, or 'all'")
+    p.add_argument(
+        "--strategies", default="mars,beam_search,dvts,particle_filter", help="comma-separated names, or 'all'"
+    )
     p.add_argument("--q", default="1,4,16", help="comma-separated question counts")
     p.add_argument("--max-tokens", type=int, default=96, help="completion budget per response")
     p.add_argument("--sequential-max-q", type=int, default=16, help="skip the sequential mode above this Q")

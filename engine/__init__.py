@@ -33,6 +33,7 @@ from engine.registry import (
     parse_registry,
     resolve_model_source,
 )
+from engine.reward import RewardClient, shared_reward_client
 from engine.scripted import ScriptedCall, ScriptedClient, ScriptedReply
 from engine.tracking import TrackedClient
 from engine.types import (
@@ -77,6 +78,7 @@ __all__ = [
     "Prompt",
     "RequestAbortedError",
     "ResponseEvent",
+    "RewardClient",
     "Role",
     "Sampling",
     "SamplingArg",
@@ -105,5 +107,6 @@ __all__ = [
     "parse_registry",
     "resolve_dtype",
     "resolve_model_source",
+    "shared_reward_client",
     "stream_until",
 ]

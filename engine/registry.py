@@ -43,6 +43,32 @@ class SamplingDefaults(BaseModel):
         return Sampling(**self.model_dump())
 
 
+class RewardSettings(BaseModel):
+    """How a reward model (`kind = "reward"`) reads a (question, partial solution) pair and scores it.
+
+    The pair is rendered with the model's chat template, shared part first: the `system`
+    prompt, the question as the user's turn, the solution so far as the assistant's turn (each
+    step followed by `step_tag` when one is set), then `question` as a last user turn when one
+    is set. The engine pools the result (vLLM's pooling runner): `task = "classify"` gives one
+    vector of class probabilities for the whole pair (an outcome reward model, or a chat model
+    converted with `convert = "classify"`); `task = "token_classify"` gives one per token (a
+    process reward model), and the row of the last `step_tag` (else the last row) is read.
+    The score is that row's column `label`, in [0, 1].
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    task: Literal["classify", "token_classify"] = Field(
+        "classify", description="Pooling task: one score per pair (classify) or per token (token_classify)."
+    )
+    system: str | None = Field(None, description="System prompt of the rendered pair (None: the template's own).")
+    step_tag: str = Field("", description="Text after each step, e.g. a process reward model's step token.")
+    question: str | None = Field(
+        None, description="A last user turn asking for the verdict (for a converted chat model); None: none."
+    )
+    label: int = Field(-1, description="The class column that means 'good' (-1: the last one).")
+
+
 class ModelEntry(BaseModel):
     """One model the engine can run."""
 
@@ -51,6 +77,14 @@ class ModelEntry(BaseModel):
     name: str = Field(description="The entry's name, from its table key.")
     source: str = Field(description="`embedded:NAME`, a local folder, or a cached hub id.")
     description: str = Field("", description="One line shown by `optivllm models`.")
+    kind: Literal["generate", "reward"] = Field(
+        "generate",
+        description="generate: a model that writes (`--model`); reward: a reward model that scores partial "
+        "solutions in a second engine in pooling mode (a strategy's `--set scorer=NAME`).",
+    )
+    reward: RewardSettings | None = Field(
+        None, description='How a reward model renders and scores a pair (kind = "reward" only; defaults apply).'
+    )
     dtype: Literal["auto", "bfloat16", "float16", "float32"] = Field(
         "auto",
         description="Weight and activation dtype. auto: on CPU bfloat16 where the CPU has native bf16, "
@@ -88,6 +122,14 @@ class ModelEntry(BaseModel):
             raise ValueError("source is empty; give embedded:NAME, a local folder or a hub id")
         return v
 
+    @model_validator(mode="after")
+    def _reward_settings_for_reward_models(self) -> ModelEntry:
+        if self.kind == "generate" and self.reward is not None:
+            raise ValueError('a [reward] table needs kind = "reward"')
+        if self.kind == "reward" and self.reward is None:
+            self.reward = RewardSettings()
+        return self
+
 
 class ModelRegistry(BaseModel):
     """All entries of a `models.toml`, and which one is the default."""
@@ -102,6 +144,8 @@ class ModelRegistry(BaseModel):
     def _default_exists(self) -> ModelRegistry:
         if self.default not in self.models:
             raise ValueError(f"default = {self.default!r} names no entry; entries: {sorted(self.models)}")
+        if self.models[self.default].kind != "generate":
+            raise ValueError(f"default = {self.default!r} is a reward model; the default must generate")
         return self
 
     def get(self, name: str | None = None) -> ModelEntry:
@@ -112,6 +156,17 @@ class ModelRegistry(BaseModel):
                 f"no model {key!r} in {self.path or 'the registry'}; known models: {sorted(self.models)}"
             )
         return self.models[key]
+
+    def reward_model(self, name: str) -> ModelEntry:
+        """The entry called `name`, which must be a reward model (`kind = "reward"`)."""
+        entry = self.get(name)
+        if entry.kind != "reward":
+            rewards = sorted(n for n, e in self.models.items() if e.kind == "reward")
+            raise ModelNotFoundError(
+                f"model {name!r} in {self.path or 'the registry'} is not a reward model "
+                f'(kind = "reward"); reward models: {rewards or "none"}'
+            )
+        return entry
 
 
 def _registry_path(path: str | Path | None) -> Path:

@@ -11,6 +11,7 @@ Example:
 """
 
 from strategies.autothink import AutoThink, AutoThinkConfig
+from strategies.beam_search import BeamSearch, BeamSearchConfig
 from strategies.best_of_n import BestOfN, BestOfNConfig
 from strategies.catalog import (
     BUILTIN,
@@ -47,11 +48,13 @@ from strategies.cot_reflection import CotReflection, CotReflectionConfig
 from strategies.deep_thinking import DeepThinking, DeepThinkingConfig
 from strategies.deepconf import DeepConf, DeepConfConfig
 from strategies.diverse_sampling import DiverseSampling, DiverseSamplingConfig
+from strategies.dvts import Dvts, DvtsConfig
 from strategies.entropy_decoding import EntropyDecoding, EntropyDecodingConfig
 from strategies.leap import Leap, LeapConfig
 from strategies.mars import Mars, MarsConfig, MarsEvent, MarsRun
 from strategies.mcts import Mcts, MctsConfig
 from strategies.moa import MixtureOfAgents, MoaConfig
+from strategies.particle_filter import ParticleFilter, ParticleFilterConfig
 from strategies.plain import Plain, PlainConfig
 from strategies.plansearch import PlanSearch, PlanSearchConfig
 from strategies.pvg import ProverVerifierGame, PvgConfig
@@ -74,6 +77,8 @@ __all__ = [
     "BUILTIN",
     "BatchItem",
     "BatchResult",
+    "BeamSearch",
+    "BeamSearchConfig",
     "BestOfN",
     "BestOfNConfig",
     "CandidateProduced",
@@ -88,6 +93,8 @@ __all__ = [
     "DeepThinkingConfig",
     "DiverseSampling",
     "DiverseSamplingConfig",
+    "Dvts",
+    "DvtsConfig",
     "EVENT_ADAPTER",
     "EntropyDecoding",
     "EntropyDecodingConfig",
@@ -107,6 +114,8 @@ __all__ = [
     "MoaConfig",
     "Optimizer",
     "OptimizerInfo",
+    "ParticleFilter",
+    "ParticleFilterConfig",
     "PhaseFinished",
     "PhaseStarted",
     "Pipeline",

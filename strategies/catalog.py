@@ -18,6 +18,7 @@ from typing import Any
 
 from engine import ConfigError
 from strategies.autothink import AutoThink
+from strategies.beam_search import BeamSearch
 from strategies.best_of_n import BestOfN
 from strategies.core.config import StrategyConfig, labelled
 from strategies.core.registry import StrategyInfo, registered
@@ -27,11 +28,13 @@ from strategies.cot_reflection import CotReflection
 from strategies.deep_thinking import DeepThinking
 from strategies.deepconf import DeepConf
 from strategies.diverse_sampling import DiverseSampling
+from strategies.dvts import Dvts
 from strategies.entropy_decoding import EntropyDecoding
 from strategies.leap import Leap
 from strategies.mars import Mars
 from strategies.mcts import Mcts
 from strategies.moa import MixtureOfAgents
+from strategies.particle_filter import ParticleFilter
 from strategies.plain import Plain
 from strategies.plansearch import PlanSearch
 from strategies.pvg import ProverVerifierGame
@@ -43,17 +46,20 @@ from strategies.self_consistency import SelfConsistency
 
 BUILTIN: tuple[type[Strategy[Any]], ...] = (
     AutoThink,
+    BeamSearch,
     BestOfN,
     CotDecoding,
     CotReflection,
     DeepConf,
     DeepThinking,
     DiverseSampling,
+    Dvts,
     EntropyDecoding,
     Leap,
     Mars,
     Mcts,
     MixtureOfAgents,
+    ParticleFilter,
     Plain,
     PlanSearch,
     ProverVerifierGame,

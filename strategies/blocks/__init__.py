@@ -41,6 +41,8 @@ from strategies.blocks.rating import (
     unrated_fallbacks,
 )
 from strategies.blocks.sampling import SampledConfig, samplings_at, seeded, temperatures_between
+from strategies.blocks.scoring import JudgeScorer, Partial, RewardModelScorer, Scorer, ScriptedScorer, scorer_for
+from strategies.blocks.steps import StepConfig, Trajectory, expand, score_all
 from strategies.blocks.verify import (
     INDEPENDENT_VERIFIER,
     SOLUTION_PREFIX,
@@ -72,7 +74,9 @@ __all__ = [
     "Consensus",
     "Drawn",
     "INDEPENDENT_VERIFIER",
+    "JudgeScorer",
     "MOE_PROMPT",
+    "Partial",
     "Pick",
     "Probe",
     "ProbeReading",
@@ -83,10 +87,15 @@ __all__ = [
     "Rating",
     "RatingConfig",
     "Review",
+    "RewardModelScorer",
     "SOLUTION_PREFIX",
     "SOLVER_SYSTEM",
     "SOLVE_PROMPT",
     "SampledConfig",
+    "Scorer",
+    "ScriptedScorer",
+    "StepConfig",
+    "Trajectory",
     "VERDICT_PROBE",
     "VERIFY_PROMPT",
     "VERIFY_SYSTEM",
@@ -100,6 +109,7 @@ __all__ = [
     "consecutive_positives",
     "consensus",
     "cross_assignments",
+    "expand",
     "first_code_block",
     "followup_prompt",
     "join_system",
@@ -121,6 +131,8 @@ __all__ = [
     "rsa_subsets",
     "sample_in_waves",
     "samplings_at",
+    "score_all",
+    "scorer_for",
     "seeded",
     "solve_prompt",
     "temperatures_between",
