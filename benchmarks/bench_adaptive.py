@@ -11,7 +11,9 @@ Each adaptive strategy runs against its fixed-budget version on the same generat
 Reported per side: completion, prompt and cached prompt tokens per question, engine requests and
 calls, wall time, accuracy with a 95% Wilson interval, and the share of questions that stopped
 early; per strategy, agreement: the share of questions on which the adaptive run returns the
-fixed run's `answer_key`. All Q questions are in flight at once (as `bench_throughput`'s batched
+fixed run's `answer_key`, beside the agreement of the fixed run with itself under another seed
+(`noise_agreement`): how often two fixed-budget runs agree at all, the ceiling any adaptive
+rule can be held to on this model. All Q questions are in flight at once (as `bench_throughput`'s batched
 mode); the prefix cache is reset before every measurement.
 
     python benchmarks/bench_adaptive.py --q 16 --samples 16 --max-tokens 256
@@ -61,10 +63,17 @@ class Pair:
     fixed: dict[str, Any]
     adaptive: dict[str, Any]
 
+    @property
+    def reseeded(self) -> dict[str, Any]:
+        """The fixed config under another seed: how much the answer moves by sampling alone."""
+        return {**self.fixed, "seed": SEED + 1000}
+
 
 def pair_of(strategy: str, args: argparse.Namespace) -> Pair:
     """The two configs of `strategy` at this run's budget."""
     common: dict[str, Any] = {"max_tokens": args.max_tokens, "seed": SEED}
+    if args.temperature is not None and strategy != "diverse_sampling":  # its ladder sets its own
+        common["temperature"] = args.temperature
     if strategy == "deepconf":
         traces = {**common, "mode": "online", "traces": args.samples, "warmup_traces": args.warmup_traces}
         return Pair(
@@ -137,6 +146,11 @@ async def measure(client: ModelClient, strategy: str, config: dict[str, Any], it
     }
 
 
+def _agreeing(a: dict[str, Any], b: dict[str, Any]) -> int:
+    """Questions on which two sides returned the same answer key."""
+    return sum(x is not None and x == y for x, y in zip(a["answer_keys"], b["answer_keys"], strict=True))
+
+
 def _ratio(a: float, b: float) -> float | None:
     return round(a / b, 4) if b else None
 
@@ -145,7 +159,8 @@ async def compare(client: ModelClient, pair: Pair, items: list[BatchItem]) -> di
     """Fixed budget, then adaptive, on the same questions; agreement and savings."""
     fixed = await measure(client, pair.strategy, pair.fixed, items)
     adaptive = await measure(client, pair.strategy, pair.adaptive, items)
-    agreeing = sum(a is not None and a == f for a, f in zip(adaptive["answer_keys"], fixed["answer_keys"], strict=True))
+    reseeded = await measure(client, pair.strategy, pair.reseeded, items)
+    agreeing = _agreeing(adaptive, fixed)
     low, high = wilson_interval(agreeing, len(items))
     return {
         "strategy": pair.strategy,
@@ -154,6 +169,8 @@ async def compare(client: ModelClient, pair: Pair, items: list[BatchItem]) -> di
         "agreeing": agreeing,
         "agreement": round(agreeing / len(items), 4) if items else 0.0,
         "agreement_ci95": [round(low, 4), round(high, 4)],
+        "noise_agreement": round(_agreeing(reseeded, fixed) / len(items), 4) if items else 0.0,
+        "reseeded_answer_keys": reseeded["answer_keys"],
         "completion_tokens_ratio": _ratio(
             adaptive["completion_tokens_per_question"], fixed["completion_tokens_per_question"]
         ),
@@ -181,6 +198,7 @@ async def run(
         "stop_confidence": args.stop_confidence,
         "consensus_threshold": args.consensus_threshold,
         "warmup_traces": args.warmup_traces,
+        "temperature": args.temperature,
     }
     result = ResultFile(args, settings, "bench_adaptive.py")
     done = {r["strategy"] for r in result.rows}
@@ -201,7 +219,8 @@ def _line(row: dict[str, Any]) -> str:
         f"{row['strategy']:<17} tok/q {f['completion_tokens_per_question']:>7.1f} -> "
         f"{a['completion_tokens_per_question']:>7.1f}  req {f['engine_requests']:>4} -> {a['engine_requests']:<4} "
         f"wall {f['wall_s']:>6.1f}s -> {a['wall_s']:>6.1f}s  acc {f['accuracy']:.0%} -> {a['accuracy']:.0%}  "
-        f"stopped early {a['stopped_early']:.0%}  agreement {row['agreement']:.0%}"
+        f"stopped early {a['stopped_early']:.0%}  agreement {row['agreement']:.0%} "
+        f"(fixed vs reseeded fixed {row['noise_agreement']:.0%})"
     )
 
 
@@ -215,6 +234,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--stop-confidence", type=float, default=0.95, help="the Beta rule's confidence")
     p.add_argument("--consensus-threshold", type=float, default=0.95, help="deepconf's consensus stop (tau)")
     p.add_argument("--warmup-traces", type=int, default=4, help="deepconf's warm-up traces")
+    p.add_argument(
+        "--temperature",
+        type=float,
+        default=None,
+        help="sampling temperature of self_consistency and deepconf (default: theirs; diverse_sampling keeps its ladder)",
+    )
     p.add_argument(
         "--smoke",
         action="store_true",

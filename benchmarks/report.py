@@ -420,7 +420,9 @@ def adaptive_section(payload: dict[str, Any], plots: list[str]) -> str:
         f"{_engine_line(payload)}; data {payload['data']}, budget {payload['samples']} samples (deepconf: traces, "
         f"{payload['warmup_traces']} warm-up), max_tokens {payload['max_tokens']}, waves of {payload['wave_size']}, "
         f"Beta confidence {payload['stop_confidence']}, deepconf consensus {payload['consensus_threshold']}, "
-        f"seed {payload['seed']}. Command: `{payload['command']}`.",
+        f"seed {payload['seed']}"
+        + (f", temperature {payload['temperature']}" if payload.get("temperature") is not None else "")
+        + f". Command: `{payload['command']}`.",
         "",
         "| strategy | budget | accuracy | 95% CI | completion tok / q | prompt tok / q (cached) | requests / q "
         "| wall s | stopped early | same answer as fixed |",
@@ -445,6 +447,11 @@ def adaptive_section(payload: dict[str, Any], plots: list[str]) -> str:
             f"{_saving(f['engine_requests'], a['engine_requests'])}, wall time {_saving(f['wall_s'], a['wall_s'])}; "
             f"same answer on {r['agreement']:.0%} of questions "
             f"(95% CI {r['agreement_ci95'][0]:.0%}–{r['agreement_ci95'][1]:.0%})"
+            + (
+                f"; the fixed budget under another seed agrees with itself on {r['noise_agreement']:.0%}"
+                if "noise_agreement" in r
+                else ""
+            )
         )
     lines += ["", *(f"![{p}]({p})" for p in plots)]
     return "\n".join(lines)
