@@ -7,7 +7,16 @@ import pytest
 
 @pytest.mark.parametrize(
     "package",
-    ["engine", "kernels", "strategies", "strategies.core", "strategies.blocks", "strategies.runner", "strategies.mars"],
+    [
+        "engine",
+        "kernels",
+        "strategies",
+        "strategies.core",
+        "strategies.blocks",
+        "strategies.runner",
+        "strategies.serve",
+        "strategies.mars",
+    ],
 )
 def test_all_is_sorted_and_complete(package: str):
     module = importlib.import_module(package)

@@ -1,4 +1,4 @@
-"""The `optivllm` parser and its subcommands: models, strategies, ask, run.
+"""The `optivllm` parser and its subcommands: models, strategies, ask, run, serve.
 
 Everything a user can get wrong is checked before the engine starts: flag values while the
 command line is parsed (`strategies.cli.args`), then the model, the strategy config and the
@@ -6,7 +6,8 @@ input file. Each such error is one line on stderr and exit code 2 (`ExitCode.USA
 `run` and `ask` print optivllm's own lines only: while the engine runs, what vLLM and its
 processes write goes to an engine log (next to the output for `run`, in the cache folder for
 `ask`), whose path is printed once; `-v` shows it on the terminal instead. A failed engine
-start shows the log's last lines.
+start shows the log's last lines. `serve` checks its address before the engine starts and says
+once where it listens (its engine log is in the cache folder).
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ def _engine_log_path(args: argparse.Namespace) -> Path:
     if args.command is cmd_run:
         output: Path = args.output
         return output.with_name(output.stem + ".engine.log")
-    return cache_dir() / "logs" / "ask.engine.log"
+    return cache_dir() / "logs" / ("serve.engine.log" if args.command is cmd_serve else "ask.engine.log")
 
 
 @contextmanager
@@ -161,7 +162,28 @@ def build_parser() -> ArgumentParser:
     run.add_argument("--retry-errors", action="store_true", help="run again the items that failed before")
     run.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     run.set_defaults(command=cmd_run, prog=run.prog)
+
+    serve = sub.add_parser(
+        "serve", help="an OpenAI-compatible endpoint; every client's strategy runs on one engine", epilog=EPILOG
+    )
+    serve.add_argument("--model", "-m", help="model registry entry (default: the registry's default)")
+    serve.add_argument("--models", type=existing_file, help="path of models.toml")
+    serve.add_argument("--host", type=non_empty, default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=8000, help="port, 0-65535 (default 8000; 0: any free port)")
+    serve.add_argument("--api-key", help="key clients must send as a Bearer token (default $OPTIVLLM_API_KEY)")
+    serve.add_argument(
+        "--max-in-flight", type=positive_int, default=64, help="requests run at once, >= 1; more get 429 (default 64)"
+    )
+    serve.set_defaults(command=cmd_serve, prog=serve.prog)
     return parser
+
+
+def _port(text: str) -> int:
+    """`type=` for a TCP port (0: any free one)."""
+    value = non_negative_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"must be <= 65535 (got {value})")
+    return value
 
 
 def _add_engine_args(p: argparse.ArgumentParser, *, default_strategy: str) -> None:
@@ -278,3 +300,27 @@ def _prepare(args: argparse.Namespace) -> tuple[ModelEntry, StrategyConfig]:
     if "max_tokens" not in settings:
         settings["max_tokens"] = entry.sampling.max_tokens
     return entry, build_config(args.strategy, settings)
+
+
+def cmd_serve(args: argparse.Namespace) -> ExitCode:
+    from strategies.serve import ServeSettings, serve
+    from strategies.serve.server import bind
+
+    entry = load_registry(args.models).get(args.model)
+    sock = bind(args.host, args.port)  # a port in use fails now, not after the engine's start
+    key = args.api_key if args.api_key is not None else os.environ.get("OPTIVLLM_API_KEY", "")
+    settings = ServeSettings(
+        api_keys=(key,) if key else (),
+        max_in_flight=args.max_in_flight,
+        default_max_tokens=entry.sampling.max_tokens,
+        share_batches=False,  # vLLM batches every request in flight continuously: no merging needed
+    )
+    with _engine_output(args) as con:
+        if not key and args.host not in ("127.0.0.1", "localhost", "::1"):
+            con.note(f"optivllm serve: warning: listening on {args.host} with no API key (--api-key)")
+
+        def ready(url: str) -> None:
+            con.note(f"optivllm serve: {entry.name} on {url} (Ctrl-C stops it)")
+
+        serve(entry, sock=sock, settings=settings, access_log=args.verbose, on_ready=ready)
+    return ExitCode.OK

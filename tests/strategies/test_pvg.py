@@ -27,7 +27,9 @@ def script(
 
 
 async def optimize(client: ScriptedClient, **config: object):
-    return await ProverVerifierGame(PvgConfig(**{"rating_source": "text", **config})).optimize("What is 12 * 13?", client)
+    return await ProverVerifierGame(PvgConfig(**{"rating_source": "text", **config})).optimize(
+        "What is 12 * 13?", client
+    )
 
 
 async def test_a_sneaky_solution_is_never_the_answer_even_when_rated_best():

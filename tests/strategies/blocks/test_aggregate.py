@@ -42,7 +42,9 @@ async def test_rsa_round_writes_one_merge_per_slot_in_one_call() -> None:
     client = ScriptedClient(lambda p, s: f"merged at {s.temperature}. Answer: 4")
     members = population()
     temps = [Sampling(temperature=t, n=2) for t in (0.2, 0.4, 0.6, 0.8)]
-    merged = await rsa_round(Run.start("2+2?", client, StrategyConfig()), members, size=4, k=2, samplings=temps, phase="agg")
+    merged = await rsa_round(
+        Run.start("2+2?", client, StrategyConfig()), members, size=4, k=2, samplings=temps, phase="agg"
+    )
     [call] = client.calls
     assert len(call.prompts) == 4 and set(call.tags) == {"agg"}
     assert [s.n for s in call.samplings] == [1, 1, 1, 1]

@@ -38,7 +38,10 @@ def test_read_rating_takes_the_last_labelled_value_on_0_to_10(text: str, score: 
 async def test_rate_batch_sends_every_rating_in_one_call_with_a_shared_prefix() -> None:
     client = ScriptedClient(lambda p, s: "RATING: 5")
     ratings = await rate_batch(
-        Run.start("2+2?", client, StrategyConfig()), ["first", "second"], sampling=Sampling(temperature=0.1, n=3), phase="rate"
+        Run.start("2+2?", client, StrategyConfig()),
+        ["first", "second"],
+        sampling=Sampling(temperature=0.1, n=3),
+        phase="rate",
     )
     [call] = client.calls
     assert call.tags == ("rate", "rate") and [s.n for s in call.samplings] == [1, 1]
@@ -50,7 +53,9 @@ async def test_rate_batch_sends_every_rating_in_one_call_with_a_shared_prefix() 
 
 async def test_rate_batch_of_nothing_makes_no_call() -> None:
     client = ScriptedClient([])
-    assert await rate_batch(Run.start("q", client, StrategyConfig()), [], sampling=Sampling()) == [] and not client.calls
+    assert (
+        await rate_batch(Run.start("q", client, StrategyConfig()), [], sampling=Sampling()) == [] and not client.calls
+    )
 
 
 def test_best_rated_breaks_ties_by_agreement_then_order_and_skips_unrated() -> None:

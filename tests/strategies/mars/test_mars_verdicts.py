@@ -48,4 +48,4 @@ async def test_a_review_scores_the_probability_of_correct(script: MarsScript) ->
     script.verify = verify  # type: ignore[assignment]
     solution = await Mars(MarsConfig(aggregation="none", max_iterations=0)).optimize("2+2?", script.client())
     scores = {r["score"] for rs in solution.metadata.details["verification"].values() for r in rs}
-    assert scores == {round(1 / (1 + 2.718281828 ** -1.0), 3)}  # e^-0.5 / (e^-0.5 + e^-1.5)
+    assert scores == {round(1 / (1 + 2.718281828**-1.0), 3)}  # e^-0.5 / (e^-0.5 + e^-1.5)
