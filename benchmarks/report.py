@@ -502,6 +502,28 @@ def plot_adaptive(payload: dict[str, Any], path: Path) -> str:
     return path.name
 
 
+def serve_section(payload: dict[str, Any]) -> str:
+    """`optivllm serve` (streamed, the openai client) against `run_batch` in process, per concurrency."""
+    lines = [
+        "### Served over HTTP vs in process",
+        "",
+        f"{_engine_line(payload)}; {payload['q']} questions per measurement, max_tokens {payload['max_tokens']}, "
+        f"seed {payload['seed']}. Command: `{payload['command']}`.",
+        "",
+        "| strategy | clients | served q/s | in-process q/s | served / in-process | first byte p50 s "
+        "| first answer token p50 s | engine requests |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in payload["rows"]:
+        s, i = r["served"], r["in_process"]
+        ratio = s["questions_per_s"] / i["questions_per_s"] if i["questions_per_s"] else 0.0
+        lines.append(
+            f"| {r['strategy']} | {r['concurrency']} | {s['questions_per_s']} | {i['questions_per_s']} | "
+            f"{ratio:.2f} | {s['first_byte_s']['p50']} | {s['first_answer_token_s']['p50']} | {s['engine_requests']} |"
+        )
+    return "\n".join(lines)
+
+
 def build(results: Path = RESULTS, plots: Path = HERE) -> str:
     """The tables (and plots, written into `plots`) for every result file present."""
     sections = []
@@ -512,6 +534,11 @@ def build(results: Path = RESULTS, plots: Path = HERE) -> str:
     if (t := _load(results, "throughput_all.json")) is not None:
         plots_all = plot_throughput(t, plots, stem="throughput_all")
         sections.append(throughput_section(t, plots_all).replace("### Strategy throughput", "### Every strategy", 1))
+    if (t := _load(results, "throughput_search.json")) is not None:
+        plots_search = plot_throughput(t, plots, stem="throughput_search")
+        sections.append(
+            throughput_section(t, plots_search).replace("### Strategy throughput", "### Reward-guided search", 1)
+        )
     if (p := _load(results, "prefix_cache.json")) is not None:
         plot_prefix(p, plots)
         sections.append(prefix_section(p))
@@ -522,6 +549,8 @@ def build(results: Path = RESULTS, plots: Path = HERE) -> str:
         sections.append(adaptive_section(d, [plot_adaptive(d, plots / "adaptive.png")]))
     if (c := _load(results, "consensus.json")) is not None:
         sections.append(consensus_section(c))
+    if (sv := _load(results, "serve.json")) is not None and sv["rows"]:
+        sections.append(serve_section(sv))
     if (v := _load(results, "vs_optillm.json")) is not None and _pair_rows(v):
         sections.append(vs_optillm_section(v, [plot_vs_optillm(v, plots / "vs_optillm.png")]))
     return "\n\n".join(sections)

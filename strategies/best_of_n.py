@@ -66,8 +66,8 @@ class BestOfN(Strategy[BestOfNConfig]):
         "batched call; the best rated wins (ties: consensus)."
     )
     calls = (
-        "3 calls: 1 sampling request (n = samples), samples rating requests, samples rating "
-        "probes (rating_source='text': 2 calls, no probes); default 7 requests. scorer='judge': 2 calls, "
+        "2 calls: 1 sampling request (n = samples) + samples rating probes of 1-2 tokens "
+        "(rating_source='text': written ratings); default 4 requests. scorer='judge': 2 calls, "
         "1 + samples requests"
     )
     config_class = BestOfNConfig

@@ -159,8 +159,8 @@ class Mcts(Strategy[MctsConfig]):
     )
     calls = (
         "per simulation: 1 expansion request (n = A), depth x A rollout requests, A rating "
-        "requests and A rating probes (3 + depth calls); then 1 final request. Default (2 "
-        "simulations, A = 3, depth 1): 9 calls, 21 requests (rating_source='text': 7, 15)"
+        "probes (2 + depth calls); then 1 final request. Default (2 simulations, A = 3, depth "
+        "1): 7 calls, 15 requests"
     )
     config_class = MctsConfig
 

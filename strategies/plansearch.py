@@ -126,9 +126,8 @@ class PlanSearch(Strategy[PlanSearchConfig]):
         "subsets explored in parallel, each implemented; the best-rated (or majority) answer wins."
     )
     calls = (
-        "6 calls (observe 1, derive P, plan P, implement P, rating P, rating probe P), 1 + 5P "
-        "requests; default P = 3: 16 requests (rating_source='text': 5 calls, 1 + 4P; "
-        "rate=False: 4 calls, 1 + 3P)"
+        "5 calls (observe 1, derive P, plan P, implement P, rating P), 1 + 4P requests; "
+        "default P = 3: 13 requests (rate=False: 4 calls, 1 + 3P)"
     )
     config_class = PlanSearchConfig
 

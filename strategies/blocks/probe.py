@@ -1,10 +1,9 @@
 """Probes: a verdict or a rating the engine guarantees, with the probability the model gave it.
 
-A review or a rating is written as free text, stopped before its label (`VERDICT:`,
-`RATING:`). A probe then asks the engine for the label's value alone: the prompt is the same
-request with the text so far and the label as the start of the assistant's turn, so the prefix
-cache serves all of it, and the sampling is greedy, one or two tokens, constrained to the
-probe's choices (vLLM's structured outputs; `ScriptedClient` honours the same field). The
+A probe asks the engine for a label's value alone (`VERDICT:`, `RATING:`): the prompt is the
+request with the text written so far, if any (a review is written first; a rating is not), and
+the label as the start of the assistant's turn, so the prefix cache serves all of it, and the
+sampling is greedy, one or two tokens, constrained to the probe's choices (vLLM's structured outputs; `ScriptedClient` honours the same field). The
 value is therefore always readable, on any model. Its score is the expectation of the choices'
 values under the probabilities of the first generated token among the engine's top
 alternatives (P(CORRECT) for a verdict), so a review that hesitates scores in between.
@@ -74,8 +73,10 @@ def text_before(text: str, probe: Probe) -> str:
 
 
 def probe_prompt(prompt: Prompt, text: str, probe: Probe) -> Prompt:
-    """`prompt` with `text` and the probe's label as the start of the assistant's reply."""
-    prefix = f"{prompt.assistant_prefix}{text_before(text, probe)}\n{probe.label}: "
+    """`prompt` with `text` (if any) and the probe's label as the start of the assistant's reply."""
+    before = text_before(text, probe)
+    lead = f"{before}\n" if before else ""
+    prefix = f"{prompt.assistant_prefix}{lead}{probe.label}: "
     return Prompt(messages=prompt.messages, system=prompt.system, assistant_prefix=prefix)
 
 

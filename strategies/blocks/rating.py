@@ -60,9 +60,10 @@ class RatingConfig(StrategyConfig):
     )
     rating_source: Literal["engine", "text"] = Field(
         default="engine",
-        description="Where a rating comes from: 'engine' (a constrained 0-10 probe after the "
-        "rating's text: always a rating, the expected value under the model's probabilities) "
-        "or 'text' (parsed from the RATING line; a reply without one is ignored).",
+        description="Where a rating comes from: 'engine' (the rating alone, asked of the engine "
+        "as a constrained 0-10 probe: one or two tokens, always a rating, scored by its expected "
+        "value under the model's probabilities) or 'text' (a written rating, parsed from its "
+        "RATING line; a reply without one is ignored).",
     )
 
     @property
@@ -100,17 +101,18 @@ async def rate_batch(
 ) -> list[Rating]:
     """One rating of each response to the run's query, all in one step of the run, in order.
 
-    With `source="engine"` the score comes from a `RATING_PROBE` after each rating's text (one
-    more call, served by the prefix cache), so every response is rated.
+    With `source="engine"` no rating is written: the engine is asked for the number alone (a
+    `RATING_PROBE` started right after the prompt; `sampling` does not apply), so every response
+    is rated in one or two tokens and scored by the expected rating under the model's
+    probabilities. With `source="text"` the model writes its rating and its RATING line is parsed.
     """
     if not responses:
         return []
     prompts = [followup_prompt(run.query, RATING_PROMPT, system=RATING_SYSTEM, solution=text) for text in responses]
-    completions = await run.generate(phase, prompts, sampling.with_(n=1))
     if source == "engine":
-        texts = [c.text for c in completions]
-        readings = await probe_batch(run, phase, prompts, texts, RATING_PROBE)
-        return [Rating(i, r.score, t) for i, (r, t) in enumerate(zip(readings, texts, strict=True))]
+        readings = await probe_batch(run, phase, prompts, [""] * len(prompts), RATING_PROBE)
+        return [Rating(i, r.score, f"RATING: {r.choice}") for i, r in enumerate(readings)]
+    completions = await run.generate(phase, prompts, sampling.with_(n=1))
     return [Rating(i, read_rating(c.text), c.text) for i, c in enumerate(completions)]
 
 

@@ -25,14 +25,14 @@ CASES = {
     "reread": (ARITHMETIC, {"max_tokens": 48}, 1),
     # E = 2 examples read without the model, one principle per attempt: 2E + 2
     "leap": (FEW_SHOT, {"max_tokens": 48, "learn_from_correct": True, "seed": 0}, 6),
-    # P = 2 plans, rated (each rating probed): 1 + 5P
-    "plansearch": (ARITHMETIC, {"max_tokens": 48, "num_plans": 2, "rating_max_tokens": 32}, 11),
+    # P = 2 plans, rated: 1 + 4P
+    "plansearch": (ARITHMETIC, {"max_tokens": 48, "num_plans": 2, "rating_max_tokens": 32}, 9),
     "rto": (CODE, {"max_tokens": 64, "synthesize": "always"}, 4),
-    # R = 2 rounds of H = S = 1, ratings probed: 2 * (2 + 2 + 2) + 1 refinement
+    # R = 2 rounds of H = S = 1: 2 * (2 + 2) + 1 refinement
     "pvg": (
         ARITHMETIC,
         {"max_tokens": 48, "helpful": 1, "sneaky": 1, "rating_max_tokens": 32},
-        13,
+        9,
     ),
     # 4 rollouts in waves of 2: 3 * rollouts
     "rstar": (ARITHMETIC, {"max_tokens": 48, "rollouts": 4, "parallel": 2, "max_depth": 2}, 12),

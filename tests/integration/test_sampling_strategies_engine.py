@@ -25,15 +25,14 @@ CASES: list[tuple[str, dict[str, Any], int]] = [
     # strategy, config, engine requests per question (the documented count)
     ("self_consistency", {"samples": 4}, 1),
     ("diverse_sampling", {"samples": 3}, 3),
-    # n samples, n ratings, n rating probes (engine ratings)
-    ("best_of_n", {"samples": 3, "rating_max_tokens": 24}, 1 + 3 + 3),
+    ("best_of_n", {"samples": 3, "rating_max_tokens": 24}, 1 + 3),
     ("moa", {"critique_max_tokens": 48}, 3),
     ("rsa", {"population": 3, "subset": 2, "loops": 1}, 1 + 3),
-    # simulations x (1 expansion + depth x A rollouts + A ratings + A rating probes) + 1 final
+    # simulations x (1 expansion + depth x A rollouts + A ratings) + 1 final
     (
         "mcts",
         {"simulations": 2, "num_actions": 2, "depth": 1, "step_tokens": 24, "rating_max_tokens": 16},
-        2 * (1 + 2 + 2 + 2) + 1,
+        2 * (1 + 2 + 2) + 1,
     ),
 ]
 

@@ -78,20 +78,18 @@ def test_config_rejects_bad_values_with_the_field_named() -> None:
         get_strategy("best_of_n", samples=0)
 
 
-async def test_engine_ratings_rate_every_sample_even_without_a_rating_line() -> None:
+async def test_engine_ratings_ask_for_the_number_alone_and_rate_every_sample() -> None:
     def reply(prompt: Prompt, sampling: Sampling) -> str:
-        if prompt.assistant_prefix.endswith("\nRATING: "):  # the probe: the number alone
+        if prompt.assistant_prefix == "RATING: ":  # the probe: the number alone, nothing written first
             return "9" if "B." in prompt.messages[-1].content else "2"
-        if "Solution to rate" in prompt.messages[-1].content:
-            return "Looks reasonable."  # no RATING line at all
         return next(samples)
 
     samples = iter(["A. Answer: 5", "B. Answer: 4", "C. Answer: 6"])
     client = ScriptedClient(reply)
     solution = await get_strategy("best_of_n", samples=3).optimize("x?", client)
-    sampling, rating, probe = client.calls
-    assert len(rating.prompts) == len(probe.prompts) == 3
-    assert {s.choice for s in probe.samplings} == {tuple(str(i) for i in range(11))}
+    sampling, probe = client.calls
+    assert len(probe.prompts) == 3 and {s.choice for s in probe.samplings} == {tuple(str(i) for i in range(11))}
+    assert {(s.temperature, s.max_tokens) for s in probe.samplings} == {(0.0, 2)}
     assert solution.answer_key == "4" and solution.metadata.selection_rule == "best-rated"
     assert [r["score"] for r in solution.metadata.details["ratings"]] == [0.2, 0.9, 0.2]
-    assert solution.metadata.fallbacks == []
+    assert solution.metadata.fallbacks == [] and solution.metadata.engine_requests == 4

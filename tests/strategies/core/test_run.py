@@ -57,7 +57,7 @@ async def test_pipeline_strategies_emit_their_phases_and_reject_empty_queries():
     client = ScriptedClient(lambda prompt, sampling: "Answer: 1")
     game = ProverVerifierGame(PvgConfig(rounds=1, helpful=1, sneaky=1))
     await game.optimize("1?", client, on_event=events.append)
-    assert [e.phase for e in events if e.type == "phase_started"] == ["prove", "verify", "verify"]  # rate, probe
+    assert [e.phase for e in events if e.type == "phase_started"] == ["prove", "verify"]
     with pytest.raises(InputError, match="pvg got an empty query"):
         await game.optimize("", client)
 
