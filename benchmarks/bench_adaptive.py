@@ -38,10 +38,13 @@ from benchmarks.datasets import generate
 from benchmarks.harness import (
     RESULTS,
     ResultFile,
+    add_smoke_argument,
+    apply_smoke,
     common_args,
     describe_engine,
     main_on_engine,
     parse,
+    reset_prefix_cache,
     wilson_interval,
 )
 from engine import ClientError, ModelClient, OptivllmError, TrackedClient
@@ -104,15 +107,9 @@ async def _solve(optimizer: Any, item: BatchItem, client: ModelClient) -> Soluti
     return solution
 
 
-async def _reset(client: ModelClient) -> None:
-    reset = getattr(client, "reset_prefix_cache", None)
-    if reset is not None:
-        await reset()
-
-
 async def measure(client: ModelClient, strategy: str, config: dict[str, Any], items: list[BatchItem]) -> dict[str, Any]:
     """One side: every question in flight at once on a fresh prefix cache."""
-    await _reset(client)
+    await reset_prefix_cache(client)
     tracked = TrackedClient(client)
     optimizer = get_strategy(strategy, config)
     start = time.perf_counter()
@@ -240,18 +237,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=None,
         help="sampling temperature of self_consistency and deepconf (default: theirs; diverse_sampling keeps its ladder)",
     )
-    p.add_argument(
-        "--smoke",
-        action="store_true",
-        help=f"toy sizes ({', '.join(f'{k}={v}' for k, v in SMOKE.items())}), written to {SMOKE_OUT.name} "
-        "unless --out is given",
-    )
+    add_smoke_argument(p, SMOKE, SMOKE_OUT)
     args = parse(common_args(p, DEFAULT_OUT), argv)
-    if args.smoke:
-        for key, value in SMOKE.items():
-            setattr(args, key, value)
-        if args.out == DEFAULT_OUT:
-            args.out = SMOKE_OUT
+    apply_smoke(args, SMOKE, DEFAULT_OUT, SMOKE_OUT)
     args.strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
     unknown = sorted(set(args.strategies) - set(STRATEGIES))
     if unknown or not args.strategies:

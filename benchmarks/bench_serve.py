@@ -36,7 +36,17 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from benchmarks.bench_throughput import bench_config
 from benchmarks.datasets import generate
-from benchmarks.harness import RESULTS, ResultFile, common_args, describe_engine, main_on_engine, parse
+from benchmarks.harness import (
+    RESULTS,
+    ResultFile,
+    add_smoke_argument,
+    apply_smoke,
+    common_args,
+    describe_engine,
+    main_on_engine,
+    parse,
+    reset_prefix_cache,
+)
 from engine import ModelClient
 from strategies import BatchItem, get_strategy, run_batch, strategy_names
 from strategies.cli import add_set_argument, parse_settings
@@ -153,12 +163,6 @@ def _mode(wall: float, q: int, latencies: list[float], requests: int, failures: 
     }
 
 
-async def _reset(client: ModelClient) -> None:
-    reset = getattr(client, "reset_prefix_cache", None)
-    if reset is not None:
-        await reset()
-
-
 async def measure(
     client: ModelClient, base_url: str, strategy: str, q: int, concurrency: int, config: dict[str, Any]
 ) -> dict[str, Any]:
@@ -167,7 +171,7 @@ async def measure(
     row: dict[str, Any] = {"strategy": strategy, "concurrency": concurrency, "q": q, "config": config}
 
     # 1) served: streamed through HTTP, `concurrency` clients at a time
-    await _reset(client)
+    await reset_prefix_cache(client)
     model = f"{strategy}-{_served_name(client)}"
     wall, timings = await through_server(base_url, model, items, concurrency, config)
     ok = [t for t in timings if not t.failed]
@@ -176,7 +180,7 @@ async def measure(
     row["served"]["first_answer_token_s"] = _spread([t.first_token_s for t in ok if t.first_token_s is not None])
 
     # 2) in process: run_batch at the same concurrency, no HTTP
-    await _reset(client)
+    await reset_prefix_cache(client)
     optimizer = get_strategy(strategy, config)
     start = time.perf_counter()
     results = [r async for r in run_batch(items, optimizer, client, concurrency=concurrency)]
@@ -245,18 +249,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--q", type=int, default=32, help="questions per measurement")
     p.add_argument("--max-tokens", type=int, default=96, help="completion budget per response")
     add_set_argument(p, "a strategy setting (TOML value) for every strategy that has it: --set preset=lightweight")
-    p.add_argument(
-        "--smoke",
-        action="store_true",
-        help=f"toy sizes ({', '.join(f'{k}={v}' for k, v in SMOKE.items())}), written to {SMOKE_OUT.name} "
-        "unless --out is given",
-    )
+    add_smoke_argument(p, SMOKE, SMOKE_OUT)
     args = parse(common_args(p, DEFAULT_OUT), argv)
-    if args.smoke:
-        for key, value in SMOKE.items():
-            setattr(args, key, value)
-        if args.out == DEFAULT_OUT:
-            args.out = SMOKE_OUT
+    apply_smoke(args, SMOKE, DEFAULT_OUT, SMOKE_OUT)
     names = strategy_names()
     args.strategies = names if args.strategies == "all" else [s.strip() for s in args.strategies.split(",") if s]
     unknown = sorted(set(args.strategies) - set(names))

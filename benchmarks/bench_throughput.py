@@ -38,6 +38,7 @@ from benchmarks.harness import (
     main_on_engine,
     parse,
     replay_as_one_batch,
+    reset_prefix_cache,
 )
 from engine import ModelClient, Usage
 from strategies import BatchItem, build_config, get_strategy, run_batch, strategy_names
@@ -76,12 +77,6 @@ def _mode(wall: float, q: int, usage: Usage, failures: int, calls: int) -> dict[
     }
 
 
-async def _reset(client: ModelClient) -> None:
-    reset = getattr(client, "reset_prefix_cache", None)
-    if reset is not None:
-        await reset()
-
-
 async def _run(
     items: list[BatchItem], strategy: str, config: dict[str, Any], client: ModelClient, concurrency: int
 ) -> tuple[float, int]:
@@ -105,14 +100,14 @@ async def measure(
     config = bench_config(strategy, max_tokens, settings)
 
     # 1) batched: every query in flight, as optivllm runs them
-    await _reset(client)
+    await reset_prefix_cache(client)
     recording = RecordingClient(client)
     wall, failures = await _run(items, strategy, config, recording, concurrency=q)
     row: dict[str, Any] = {"strategy": strategy, "q": q, "config": config}
     row["batched"] = _mode(wall, q, recording.stats.total, failures, recording.calls)
 
     # 2) limit: the same requests and lengths, one engine call, no strategy in between
-    await _reset(client)
+    await reset_prefix_cache(client)
     replay = RecordingClient(client)
     limit_wall, _ = await replay_as_one_batch(replay, recording.recorded)
     row["limit"] = _mode(limit_wall, q, replay.stats.total, 0, replay.calls)
@@ -120,7 +115,7 @@ async def measure(
 
     # 3) sequential: one request at a time, one query after another
     if sequential:
-        await _reset(client)
+        await reset_prefix_cache(client)
         serial = SequentialClient(client)
         seq_wall, seq_failures = await _run(items, strategy, config, serial, concurrency=1)
         row["sequential"] = _mode(seq_wall, q, serial.stats.total, seq_failures, serial.calls)

@@ -143,6 +143,31 @@ def common_args(parser: argparse.ArgumentParser, default_out: Path) -> argparse.
     return parser
 
 
+async def reset_prefix_cache(client: ModelClient) -> None:
+    """Start a measurement cold: drop the engine's cached KV blocks (a client without a cache: nothing)."""
+    reset = getattr(client, "reset_prefix_cache", None)
+    if reset is not None:
+        await reset()
+
+
+def add_smoke_argument(parser: argparse.ArgumentParser, sizes: dict[str, Any], out: Path) -> None:
+    """`--smoke`: run at the toy `sizes` (the machinery only), written to `out` unless --out is given."""
+    shown = ", ".join(f"{k}={v}" for k, v in sizes.items())
+    parser.add_argument(
+        "--smoke", action="store_true", help=f"toy sizes ({shown}), written to {out.name} unless --out is given"
+    )
+
+
+def apply_smoke(args: argparse.Namespace, sizes: dict[str, Any], default_out: Path, out: Path) -> None:
+    """With `--smoke`, set `args` to the toy `sizes` and the smoke result file (unless --out was given)."""
+    if not args.smoke:
+        return
+    for key, value in sizes.items():
+        setattr(args, key, value)
+    if args.out == default_out:
+        args.out = out
+
+
 def earlier_rows(path: Path, settings: dict[str, Any], *, resume: bool) -> list[dict[str, Any]]:
     """With `resume`, the rows of the result file at `path` if it was written with `settings`.
 

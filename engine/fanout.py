@@ -106,3 +106,19 @@ class _Streams(Protocol):
     def stream(
         self, prompt: Prompt, sampling: Sampling = Sampling(), *, tag: str | None = None
     ) -> AsyncIterator[ResponseEvent]: ...
+
+
+class StreamsUntil:
+    """`generate_until` as `stream_until` over the client's own `stream`: what a client that can
+    stream inherits (`VLLMClient`, `ScriptedClient`)."""
+
+    async def generate_until(
+        self: _Streams,
+        prompts: Sequence[Prompt],
+        samplings: SamplingArg,
+        stops: Sequence[StopCheck],
+        *,
+        tag: TagArg = None,
+        settle: SettleCheck | None = None,
+    ) -> list[StreamOutcome]:
+        return await stream_until(self, prompts, samplings, stops, tag=tag, settle=settle)

@@ -30,12 +30,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from engine._environment import prepare_environment
-from engine._reaper import Reaper
-from engine.errors import ClientError, ConfigError, ContextLengthError, EngineDeadError, EngineStartError
-from engine.registry import ModelEntry, ModelRegistry, RewardSettings, load_registry, resolve_model_source
+from engine.errors import ClientError, ConfigError, ContextLengthError, EngineDeadError
+from engine.registry import ModelEntry, ModelRegistry, RewardSettings, load_registry
 from engine.usage import Usage
-from engine.vllm_client import _first_error, _tokens_input, engine_kwargs
+from engine.vllm_client import _first_error, _tokens_input, start_watched_engine
 
 if TYPE_CHECKING:
     from vllm.v1.engine.async_llm import AsyncLLM
@@ -102,13 +100,10 @@ class RewardClient:
             raise ConfigError(f'model {self.entry.name!r} is not a reward model (kind = "reward")')
         self.settings: RewardSettings = self.entry.reward
         self._closed = False
-        self._reaper = Reaper.start()
-        try:
-            self._engine: AsyncLLM = _start_pooling_engine(self.entry, engine_overrides)
-        except BaseException:
-            self._reaper.close()
-            raise
-        self._reaper.engine_started()
+        # the generating engine's settings, without its sampling-only parts (logits processors)
+        pooling = {"runner": "pooling", "logits_processors": None, **engine_overrides}
+        self._engine: AsyncLLM
+        self._engine, self._reaper = start_watched_engine(self.entry, pooling)
         self._tokenizer = self._engine.get_tokenizer()
         self._max_model_len: int = self._engine.model_config.max_model_len
         tag = self.settings.step_tag
@@ -185,25 +180,6 @@ class RewardClient:
         tags = [i for i, t in enumerate(ids) if t == self._tag_id] if self._tag_id is not None else []
         score = read_reward(final.outputs.data, label=self.settings.label, tag_positions=tags, prompt_len=len(ids))
         return score, int(final.num_cached_tokens or 0)
-
-
-def _start_pooling_engine(entry: ModelEntry, overrides: dict[str, Any]) -> AsyncLLM:
-    prepare_environment(entry)
-    source = resolve_model_source(entry)
-    from vllm import AsyncEngineArgs
-    from vllm.platforms import current_platform
-    from vllm.v1.engine.async_llm import AsyncLLM
-
-    # the generating engine's settings, without its sampling-only parts (logits processors)
-    pooling = {"runner": "pooling", "logits_processors": None, **overrides}
-    kwargs = engine_kwargs(entry, source, pooling, on_cpu=current_platform.is_cpu())
-    logger.info("starting reward model %s (%s), %s, in pooling mode", entry.name, source, entry.reward)
-    try:
-        return AsyncLLM.from_engine_args(AsyncEngineArgs(**kwargs))
-    except Exception as err:
-        raise EngineStartError(
-            f"could not start reward model {entry.name!r} ({source}): {type(err).__name__}: {err}"
-        ) from err
 
 
 _SHARED: dict[str, RewardClient] = {}

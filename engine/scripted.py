@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from engine.errors import ClientError, ContextLengthError
-from engine.fanout import SettleCheck, StopCheck, StreamOutcome, stream_until
+from engine.fanout import StreamsUntil
 from engine.types import (
     Completed,
     Completion,
@@ -64,7 +64,7 @@ def render_text(prompt: Prompt) -> str:
     return "\n".join(p for p in parts if p)
 
 
-class ScriptedClient:
+class ScriptedClient(StreamsUntil):
     """A `ModelClient` that answers from a script instead of a model."""
 
     def __init__(self, script: Iterable[str | ScriptedReply] | Responder, *, max_model_len: int = 4096) -> None:
@@ -116,17 +116,6 @@ class ScriptedClient:
         out = [c for p, s, t in requests for c in self._complete(p, s, t)]
         self._ledger.record(out)
         return out
-
-    async def generate_until(
-        self,
-        prompts: Sequence[Prompt],
-        samplings: SamplingArg,
-        stops: Sequence[StopCheck],
-        *,
-        tag: TagArg = None,
-        settle: SettleCheck | None = None,
-    ) -> list[StreamOutcome]:
-        return await stream_until(self, prompts, samplings, stops, tag=tag, settle=settle)
 
     async def stream(
         self, prompt: Prompt, sampling: Sampling = Sampling(), *, tag: str | None = None

@@ -45,7 +45,7 @@ from engine.errors import (
     EngineStartError,
     RequestAbortedError,
 )
-from engine.fanout import SettleCheck, StopCheck, StreamOutcome, stream_until
+from engine.fanout import StreamsUntil
 from engine.hardware import CPU_BLOCK_SIZE, cpu_info, resolve_dtype
 from engine.registry import ModelEntry, ModelRegistry, load_registry, resolve_model_source
 from engine.types import (
@@ -72,7 +72,7 @@ logger = logging.getLogger(__name__)
 _request_ids = itertools.count()
 
 
-class VLLMClient:
+class VLLMClient(StreamsUntil):
     """A `ModelClient` running a vLLM engine in this process.
 
     `model` is a registry entry name (None: the registry's default) or a `ModelEntry`.
@@ -94,14 +94,8 @@ class VLLMClient:
             self.entry = (registry or load_registry()).get(model)
         self._ledger = UsageLedger()
         self._closed = False
-        # the engine's processes end with this one, whatever ends it (see engine._reaper)
-        self._reaper = Reaper.start()
-        try:
-            self._engine: AsyncLLM = _start_engine(self.entry, engine_overrides)
-        except BaseException:
-            self._reaper.close()
-            raise
-        self._reaper.engine_started()
+        self._engine: AsyncLLM
+        self._engine, self._reaper = start_watched_engine(self.entry, engine_overrides)
         self._tokenizer = self._engine.get_tokenizer()
         self._max_model_len: int = self._engine.model_config.max_model_len
         self.default_sampling = self.entry.sampling.to_sampling()
@@ -148,17 +142,6 @@ class VLLMClient:
         completions = [c for task in tasks for c in task.result()]
         self._ledger.record(completions, wall_s=time.perf_counter() - start)
         return completions
-
-    async def generate_until(
-        self,
-        prompts: Sequence[Prompt],
-        samplings: SamplingArg,
-        stops: Sequence[StopCheck],
-        *,
-        tag: TagArg = None,
-        settle: SettleCheck | None = None,
-    ) -> list[StreamOutcome]:
-        return await stream_until(self, prompts, samplings, stops, tag=tag, settle=settle)
 
     async def stream(
         self, prompt: Prompt, sampling: Sampling = Sampling(), *, tag: str | None = None
@@ -439,6 +422,20 @@ def engine_kwargs(entry: ModelEntry, source: str, overrides: dict[str, Any], *, 
     return {k: v for k, v in kwargs.items() if v is not None}
 
 
+def start_watched_engine(entry: ModelEntry, overrides: dict[str, Any]) -> tuple[AsyncLLM, Reaper]:
+    """The engine of `entry` (its `AsyncEngineArgs` plus `overrides`; `runner="pooling"` for a
+    reward model) and the watchdog that ends its processes with this one, whatever ends it
+    (see `engine._reaper`)."""
+    reaper = Reaper.start()
+    try:
+        engine = _start_engine(entry, overrides)
+    except BaseException:
+        reaper.close()
+        raise
+    reaper.engine_started()
+    return engine, reaper
+
+
 def _start_engine(entry: ModelEntry, overrides: dict[str, Any]) -> AsyncLLM:
     prepare_environment(entry)
     source = resolve_model_source(entry)
@@ -448,8 +445,9 @@ def _start_engine(entry: ModelEntry, overrides: dict[str, Any]) -> AsyncLLM:
 
     kwargs = engine_kwargs(entry, source, overrides, on_cpu=current_platform.is_cpu())
     logger.info(
-        "starting vLLM %s for model %s (%s), dtype %s, on %s",
+        "starting vLLM %s (%s runner) for model %s (%s), dtype %s, on %s",
         _vllm_version(),
+        kwargs.get("runner", "generate"),
         entry.name,
         source,
         kwargs["dtype"],

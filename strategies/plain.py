@@ -15,11 +15,15 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from engine import Prompt, Sampling
 from strategies.blocks.prompts import solve_prompt
 from strategies.core.config import StrategyConfig
 from strategies.core.run import Run
 from strategies.core.solution import Solution
 from strategies.core.strategy import Strategy
+
+PHASE = "generate"
+"""The phase (request tag) of the one request."""
 
 
 class PlainConfig(StrategyConfig):
@@ -34,9 +38,10 @@ class Plain(Strategy[PlainConfig]):
     config_class = PlainConfig
 
     async def solve(self, run: Run[PlainConfig]) -> tuple[Solution, str]:
-        query, system = run.query, run.system
-        cfg = self.config
-        sampling = cfg.sampling()
-        prompt = solve_prompt(query, system=system)
-        [solution] = await run.solutions("generate", [prompt], sampling, agent_ids=["agent-0"])
+        prompt, sampling = self.request(run)
+        [solution] = await run.solutions(PHASE, [prompt], sampling, agent_ids=["agent-0"])
         return solution, "only"
+
+    def request(self, run: Run[PlainConfig]) -> tuple[Prompt, Sampling]:
+        """The one request: the query as asked, at the config's sampling (a server streams it)."""
+        return solve_prompt(run.query, system=run.system), self.config.sampling()

@@ -26,20 +26,25 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from engine import (
     BudgetExhausted,
     Completion,
     ModelClient,
     Prompt,
+    RequestAbortedError,
+    ResponseEvent,
+    Sampling,
     SamplingArg,
     SettleCheck,
     StopCheck,
     StreamOutcome,
     TagArg,
+    TextDelta,
     TrackedClient,
     Usage,
     pair_requests,
@@ -164,6 +169,30 @@ class Run(Generic[C]):
         after = self.client.stats.by_tag.get(phase, Usage())
         await self._phase_finished(phase, len(prompts), start, after - before)
         return outcomes
+
+    async def stream_solution(
+        self, phase: str, prompt: Prompt, sampling: Sampling, *, on_text: Callable[[TextDelta], Any], agent_id: str = ""
+    ) -> tuple[Solution, Completion]:
+        """One request streamed: each piece of its text goes to `on_text` as the engine writes it;
+        its completion becomes a `Solution` (announced like `solutions`). Closing early aborts it."""
+        fitted = self._within_budget(phase, [prompt], sampling)
+        sampling = fitted if isinstance(fitted, Sampling) else fitted[0]
+        start = await self._phase_started(phase, 1)
+        completion: Completion | None = None
+        stream = cast(AsyncGenerator[ResponseEvent, None], self.client.stream(prompt, sampling, tag=phase))
+        async with aclosing(stream) as events:
+            async for event in events:
+                if isinstance(event, TextDelta):
+                    if event.text:
+                        on_text(event)
+                else:
+                    completion = event.completion
+        if completion is None:
+            raise RequestAbortedError("the engine's stream ended without its completion")
+        await self._phase_finished(phase, 1, start, Usage.of([completion]))
+        solution = solution_from(completion, agent_id=agent_id, phase=phase)
+        await self.produced([solution])
+        return solution, completion
 
     # -- what a strategy reports -----------------------------------------------------------------
 

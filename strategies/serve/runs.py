@@ -27,23 +27,20 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable
-from contextlib import aclosing
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, cast
 
-from engine import Completion, ModelClient, RequestAbortedError, ResponseEvent, TextDelta, TrackedClient
-from strategies.blocks.prompts import solve_prompt
+from engine import ModelClient
 from strategies.catalog import strategy_class
 from strategies.core.run import Run
-from strategies.core.solution import Solution, SolutionMetadata, solution_from
+from strategies.core.solution import Solution
 from strategies.core.strategy import Strategy
+from strategies.plain import PHASE as PLAIN_PHASE
+from strategies.plain import Plain, PlainConfig
 from strategies.serve.request import Plan
 from strategies.serve.schema import FinishReason
-
-PLAIN_PHASE = "generate"
-"""The phase (request tag) of `plain`'s one request, as `Plain.solve` names it."""
 
 OnItem = Callable[[Any], None]
 
@@ -74,39 +71,11 @@ async def answer(plan: Plan, client: ModelClient, on_item: OnItem | None = None)
 
 
 async def _stream_plain(plan: Plan, client: ModelClient, on_item: OnItem) -> Answered:
-    cfg = plan.config
-    sampling = cfg.sampling()
-    fallbacks = []
-    if cfg.budget_tokens is not None and cfg.budget_tokens < sampling.max_tokens:
-        sampling = sampling.with_(max_tokens=cfg.budget_tokens)
-        fallbacks.append(f"budget: {PLAIN_PHASE} cut to max_tokens={cfg.budget_tokens}")
-    prompt = solve_prompt(plan.query, system=plan.system)
-    tracked = TrackedClient(client)
-    completion: Completion | None = None
-    # TrackedClient.stream is an async generator: closing it early aborts the request
-    stream = cast(AsyncGenerator[ResponseEvent, None], tracked.stream(prompt, sampling, tag=PLAIN_PHASE))
-    async with aclosing(stream) as events:
-        async for event in events:
-            if isinstance(event, TextDelta):
-                if event.text:
-                    on_item(event)
-            else:
-                completion = event.completion
-    if completion is None:
-        raise RequestAbortedError("the engine's stream ended without its completion")
-    stats = tracked.stats
-    meta = SolutionMetadata(
-        strategy="plain",
-        selection_rule="only",
-        usage=stats.total,
-        usage_by_phase=dict(stats.by_tag),
-        engine_requests=stats.total.requests,
-        engine_calls=tracked.calls,
-        wall_s=tracked.elapsed_s,
-        budget_tokens=cfg.budget_tokens,
-        fallbacks=fallbacks,
-    )
-    solution = solution_from(completion, agent_id="agent-0", phase=PLAIN_PHASE).model_copy(update={"metadata": meta})
+    plain = Plain(cast(PlainConfig, plan.config))
+    run = Run.start(plan.query, client, plain.config, system=plan.system, strategy="plain")
+    prompt, sampling = plain.request(run)
+    streamed, completion = await run.stream_solution(PLAIN_PHASE, prompt, sampling, on_text=on_item, agent_id="agent-0")
+    solution = run.finish(streamed, selection_rule="only")
     finish: FinishReason = "length" if completion.finish_reason == "length" else "stop"
     return Answered(solution, [solution] if plan.candidates else None, finish, streamed=True)
 
