@@ -41,7 +41,8 @@ def assert_complete(solution: Solution) -> None:
 
 async def test_full_run_completes_with_usage_for_every_phase(engine_client: VLLMClient) -> None:
     events: list[MarsEvent] = []
-    config = MarsConfig.full(max_iterations=1, **BUDGET)
+    # aggregation must run whatever the model answers: settled agents would skip it
+    config = MarsConfig.full(max_iterations=1, skip_when_settled=False, **BUDGET)
     solution = await Mars(config).optimize(QUESTIONS[0], engine_client, on_event=events.append)
     assert_complete(solution)
     assert "aggregation" in solution.metadata.usage_by_phase
