@@ -46,6 +46,7 @@ from benchmarks.harness import (
     main_on_engine,
     parse,
     reset_prefix_cache,
+    whole_numbers,
 )
 from engine import ModelClient
 from strategies import BatchItem, get_strategy, run_batch, strategy_names
@@ -74,7 +75,7 @@ def _served_name(client: ModelClient) -> str:
 
 
 @asynccontextmanager
-async def serving(client: ModelClient, max_in_flight: int) -> AsyncIterator[str]:
+async def serving(client: ModelClient, max_in_flight: int, stream_interval: int = 1) -> AsyncIterator[str]:
     """The server's app on `client`, on uvicorn in this event loop on a free port: its base URL."""
     import uvicorn
 
@@ -82,7 +83,7 @@ async def serving(client: ModelClient, max_in_flight: int) -> AsyncIterator[str]
     from strategies.serve.server import bind, url_of
 
     # as `optivllm serve` runs a VLLMClient: no merging, the engine batches concurrent calls itself
-    settings = ServeSettings(max_in_flight=max_in_flight, share_batches=False)
+    settings = ServeSettings(max_in_flight=max_in_flight, share_batches=False, stream_interval=stream_interval)
     app = create_app(client, model=_served_name(client), settings=settings)
     sock = bind("127.0.0.1", 0)
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
@@ -206,10 +207,11 @@ async def run(
         "q": args.q,
         "max_tokens": args.max_tokens,
         "settings": args.settings,
+        "stream_interval": args.stream_interval,
     }
     result = ResultFile(args, settings, "bench_serve.py")
     done = {(r["strategy"], r["concurrency"]) for r in result.rows}
-    async with serving(client, max_in_flight=max(args.concurrency)) as base_url:
+    async with serving(client, max(args.concurrency), args.stream_interval) as base_url:
         for strategy in args.strategies:
             config = bench_config(strategy, args.max_tokens, args.settings)
             for concurrency in args.concurrency:
@@ -232,22 +234,15 @@ def _line(row: dict[str, Any]) -> str:
     )
 
 
-def _ints(text: str) -> list[int]:
-    try:
-        values = [int(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers (got {text!r})") from None
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"expected whole numbers >= 1 (got {text!r})")
-    return values
-
-
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--strategies", default="plain,mars", help="comma-separated names, or 'all'")
-    p.add_argument("--concurrency", type=_ints, default=[1, 8, 32], help="comma-separated client concurrencies")
+    p.add_argument("--concurrency", type=whole_numbers, default=[1, 8, 32], help="comma-separated client concurrencies")
     p.add_argument("--q", type=int, default=32, help="questions per measurement")
     p.add_argument("--max-tokens", type=int, default=96, help="completion budget per response")
+    p.add_argument(
+        "--stream-interval", type=int, default=1, help="tokens per streamed chunk (optivllm serve --stream-interval)"
+    )
     add_set_argument(p, "a strategy setting (TOML value) for every strategy that has it: --set preset=lightweight")
     add_smoke_argument(p, SMOKE, SMOKE_OUT)
     args = parse(common_args(p, DEFAULT_OUT), argv)
@@ -257,8 +252,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     unknown = sorted(set(args.strategies) - set(names))
     if unknown or not args.strategies:
         p.error(f"--strategies: unknown {', '.join(unknown) or '(none given)'}; choose from {', '.join(names)}")
-    if min(args.q, args.max_tokens) < 1:
-        p.error("--q and --max-tokens must be >= 1")
+    if min(args.q, args.max_tokens, args.stream_interval) < 1:
+        p.error("--q, --max-tokens and --stream-interval must be >= 1")
     args.settings = parse_settings(args.overrides)
     return args
 

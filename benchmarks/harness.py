@@ -212,6 +212,17 @@ class ResultFile:
         write_result(self.path, self.payload)
 
 
+def whole_numbers(text: str) -> list[int]:
+    """`type=` for a comma-separated list of whole numbers >= 1 (`--concurrency 1,8,32`)."""
+    try:
+        values = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers (got {text!r})") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"expected whole numbers >= 1 (got {text!r})")
+    return values
+
+
 def parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
     """Parse `argv`, keeping it for the result file's `command` field."""
     args = parser.parse_args(argv)

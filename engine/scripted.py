@@ -123,14 +123,17 @@ class ScriptedClient(StreamsUntil):
         self._check_length(prompt, tag)
         self.calls.append(ScriptedCall((prompt,), (sampling,), (tag,)))
         completion = self._complete(prompt, sampling.with_(n=1), tag)[0]
-        words = completion.text.split(" ")
+        words = [w if i == 0 else " " + w for i, w in enumerate(completion.text.split(" "))]
+        # a word is a token here: the first piece alone, then `stream_interval` words a piece
+        step = sampling.stream_interval
+        starts = [0, *range(1, len(words), step)] if step > 1 else list(range(len(words)))
         emitted: list[str] = []
         try:
-            for i, word in enumerate(words):
-                piece = word if i == 0 else " " + word
+            for start, end in zip(starts, [*starts[1:], len(words)], strict=True):
+                piece = "".join(words[start:end])
                 emitted.append(piece)
-                lp = completion.logprobs[i : i + 1] if completion.logprobs else None
-                yield TextDelta(piece, (i,), lp)
+                lp = completion.logprobs[start:end] if completion.logprobs else None
+                yield TextDelta(piece, tuple(range(start, end)), lp)
         except GeneratorExit:
             text = "".join(emitted)
             aborted = _completion(prompt, sampling, tag, text, "abort", self, None, 0, completion.request_id)

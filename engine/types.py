@@ -98,6 +98,9 @@ class Sampling:
     `choice` constrains the response to one of the given strings (vLLM's structured outputs):
     a response cut short by `max_tokens` is still a prefix of exactly one of them when the
     choices start differently, so a verdict or a rating is always readable.
+    `stream_interval` is how many new tokens a streamed request gathers per piece (vLLM's
+    `SamplingParams.stream_interval`; the first and the last piece come at once): fewer, larger
+    pieces cost the host less per token. It does not change what is generated.
     """
 
     temperature: float = 0.7
@@ -112,6 +115,7 @@ class Sampling:
     logprobs: int | None = None
     extra: tuple[tuple[str, object], ...] = ()
     choice: tuple[str, ...] | None = None
+    stream_interval: int = 1
 
     def __post_init__(self) -> None:
         def bad(name: str, value: object, why: str) -> InputError:
@@ -135,6 +139,8 @@ class Sampling:
             raise bad("n", self.n, "n > 1 needs temperature > 0 (greedy samples are identical)")
         if self.logprobs is not None and not 0 <= self.logprobs <= 20:
             raise bad("logprobs", self.logprobs, "must be in [0, 20]")
+        if self.stream_interval < 1:
+            raise bad("stream_interval", self.stream_interval, "must be >= 1")
         if isinstance(self.stop, str):
             object.__setattr__(self, "stop", (self.stop,))
         if self.choice is not None:

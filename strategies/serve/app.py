@@ -15,8 +15,9 @@ lands in the same engine batches.
 
 A streamed answer starts at once with the assistant's role; each event of the run follows as
 a `delta.reasoning_content` line as it is emitted (with the event itself in the chunk's
-`optivllm.event`); the answer's text comes when the run chooses it (token by token for
-`plain`), then a last chunk with the finish reason and the `optivllm` record, the usage chunk
+`optivllm.event`); the answer's text comes when the run chooses it (for `plain` as the engine
+writes it, every `stream_interval` tokens; pieces that piled up while the event loop was busy
+go out as one chunk), then a last chunk with the finish reason and the `optivllm` record, the usage chunk
 if `stream_options.include_usage`, and `[DONE]`. A comment line keeps a quiet stream open.
 A client that goes away (streamed or not) has its run cancelled, which aborts its requests in
 the engine.
@@ -36,6 +37,7 @@ import json
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -92,6 +94,9 @@ class ServeSettings:
     retry_after_s: int = 1
     heartbeat_s: float = 15.0
     """Seconds of silence after which a stream gets a comment line (keeps proxies from closing it)."""
+    stream_interval: int = 1
+    """Tokens gathered per streamed piece of an answer (`vllm serve --stream-interval`): 1 sends
+    every token as it comes; more cost the host less per token under many streams."""
     share_batches: bool = True
     """Send the `generate` calls of concurrent runs as one call (`SharedBatch`): for clients that
     batch within a call only. vLLM batches concurrent calls itself (`optivllm serve` turns it off)."""
@@ -101,6 +106,8 @@ class ServeSettings:
     def __post_init__(self) -> None:
         if self.max_in_flight < 1:
             raise ValueError(f"max_in_flight must be >= 1, got {self.max_in_flight}")
+        if self.stream_interval < 1:
+            raise ValueError(f"stream_interval must be >= 1, got {self.stream_interval}")
 
 
 class _Server:
@@ -174,7 +181,7 @@ class _Server:
         self.in_flight += 1
         self.metrics.in_flight.inc()
         start = time.perf_counter()
-        task = asyncio.ensure_future(answer(plan, tracked, on_item))
+        task = asyncio.ensure_future(answer(plan, tracked, on_item, stream_interval=self.settings.stream_interval))
         self.runs.add(task)
 
         def ended(t: asyncio.Task[Answered]) -> None:
@@ -334,6 +341,7 @@ class _Reply:
         self.created = int(time.time())
         self.model = model
         self.plan = plan
+        self._text_head: bytes | None = None
 
     def completion(self, done: Answered) -> ChatCompletion:
         solution = done.solution
@@ -345,6 +353,17 @@ class _Reply:
             usage=CompletionUsage.of(solution.metadata.usage),
             optivllm=OptivllmInfo.of(solution, done.candidates),
         )
+
+    def text_chunk(self, text: str) -> bytes:
+        """`self.chunk(Delta(content=text))`, the same JSON, without building the models: the
+        one chunk a streamed answer sends per piece of text."""
+        if self._text_head is None:
+            empty = self.chunk(Delta(content=""))
+            tail = b'"content":""}}]}\n\n'
+            if not empty.endswith(tail):  # the schema changed its layout: take the slow way
+                return self.chunk(Delta(content=text))
+            self._text_head = empty[: -len(tail)] + b'"content":'
+        return self._text_head + json.dumps(text, ensure_ascii=False).encode() + b"}}]}\n\n"
 
     def chunk(self, delta: Delta | None = None, **fields: Any) -> bytes:
         choices = [] if delta is None else [ChunkChoice(delta=delta, finish_reason=fields.pop("finish_reason", None))]
@@ -358,26 +377,37 @@ def _content(done: Answered) -> str:
 
 
 def _stream(server: _Server, plan: Plan, reply: _Reply) -> Response:
-    queue: asyncio.Queue[Any] = asyncio.Queue()  # unbounded: the run never waits for the client
-    task = server.start(plan, on_item=queue.put_nowait)
-    task.add_done_callback(lambda _: queue.put_nowait(_END))
+    pending = _Pending()  # unbounded: the run never waits for the client
+    task = server.start(plan, on_item=pending.put)
+    task.add_done_callback(lambda _: pending.put(_END))
     started = time.perf_counter()
 
     async def events() -> AsyncIterator[bytes]:
         try:
             yield reply.chunk(Delta(role="assistant", content=""))
             first_text = True
-            while (item := await _next(queue, server.settings.heartbeat_s)) is not _END:
-                if item is None:
+            ended = False
+            while not ended:
+                items = await pending.take(server.settings.heartbeat_s)
+                if items is None:
                     yield b": keep-alive\n\n"
-                elif isinstance(item, TextDelta):
-                    if first_text:
-                        first_text = False
-                        server.metrics.first_token.labels(strategy=plan.strategy).observe(time.perf_counter() - started)
-                    yield reply.chunk(Delta(content=item.text))
-                elif isinstance(item, Event):
-                    progress = ProgressInfo(event=item.model_dump(mode="json"))
-                    yield reply.chunk(Delta(reasoning_content=describe(item)), optivllm=progress)
+                    continue
+                out: list[bytes] = []
+                for item in _joined(items):
+                    if item is _END:
+                        ended = True
+                    elif isinstance(item, str):
+                        if first_text:
+                            first_text = False
+                            server.metrics.first_token.labels(strategy=plan.strategy).observe(
+                                time.perf_counter() - started
+                            )
+                        out.append(reply.text_chunk(item))
+                    elif isinstance(item, Event):
+                        progress = ProgressInfo(event=item.model_dump(mode="json"))
+                        out.append(reply.chunk(Delta(reasoning_content=describe(item)), optivllm=progress))
+                if out:
+                    yield b"".join(out)
             if task.cancelled():
                 return
             err = task.exception()
@@ -407,12 +437,50 @@ def _stream(server: _Server, plan: Plan, reply: _Reply) -> Response:
 _END = object()
 
 
-async def _next(queue: asyncio.Queue[Any], heartbeat_s: float) -> Any:
-    """The queue's next item, or None after `heartbeat_s` of silence."""
-    try:
-        return await asyncio.wait_for(queue.get(), heartbeat_s)
-    except TimeoutError:
-        return None
+class _Pending:
+    """What a run has produced for its stream and the stream has not sent yet.
+
+    The stream takes everything waiting at once, so when the engine writes faster than the
+    client reads (many streams on one event loop) the pieces that piled up go out together.
+    """
+
+    def __init__(self) -> None:
+        self._items: deque[Any] = deque()
+        self._ready = asyncio.Event()
+
+    def put(self, item: Any) -> None:
+        self._items.append(item)
+        self._ready.set()
+
+    async def take(self, heartbeat_s: float) -> list[Any] | None:
+        """Every item waiting, after waiting for one if there is none; None after `heartbeat_s`
+        of silence."""
+        if not self._items:
+            self._ready.clear()
+            try:
+                await asyncio.wait_for(self._ready.wait(), heartbeat_s)
+            except TimeoutError:
+                return None
+        items = list(self._items)
+        self._items.clear()
+        return items
+
+
+def _joined(items: list[Any]) -> list[Any]:
+    """`items` with each run of consecutive `TextDelta`s as the one string they spell."""
+    out: list[Any] = []
+    texts: list[str] = []
+    for item in items:
+        if isinstance(item, TextDelta):
+            texts.append(item.text)
+            continue
+        if texts:
+            out.append("".join(texts))
+            texts = []
+        out.append(item)
+    if texts:
+        out.append("".join(texts))
+    return out
 
 
 def _sse(data: str) -> bytes:

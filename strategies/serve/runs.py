@@ -56,10 +56,13 @@ class Answered:
     """Whether the answer's text already went out piece by piece (`TextDelta`s)."""
 
 
-async def answer(plan: Plan, client: ModelClient, on_item: OnItem | None = None) -> Answered:
-    """Run `plan` on `client`; `on_item` gets the events (and a streamed plain answer's pieces)."""
+async def answer(
+    plan: Plan, client: ModelClient, on_item: OnItem | None = None, *, stream_interval: int = 1
+) -> Answered:
+    """Run `plan` on `client`; `on_item` gets the events (and a streamed plain answer's pieces,
+    each gathering up to `stream_interval` tokens)."""
     if plan.strategy == "plain" and on_item is not None:
-        return await _stream_plain(plan, client, on_item)
+        return await _stream_plain(plan, client, on_item, stream_interval)
     runs: list[Run[Any]] = []
     _RUNS.set(runs)  # this task's own context: concurrent requests do not see each other's
     cls = strategy_class(plan.strategy)
@@ -70,10 +73,11 @@ async def answer(plan: Plan, client: ModelClient, on_item: OnItem | None = None)
     return Answered(solution, candidates, "length" if cut else "stop", streamed=False)
 
 
-async def _stream_plain(plan: Plan, client: ModelClient, on_item: OnItem) -> Answered:
+async def _stream_plain(plan: Plan, client: ModelClient, on_item: OnItem, stream_interval: int) -> Answered:
     plain = Plain(cast(PlainConfig, plan.config))
     run = Run.start(plan.query, client, plain.config, system=plan.system, strategy="plain")
     prompt, sampling = plain.request(run)
+    sampling = sampling.with_(stream_interval=stream_interval)
     streamed, completion = await run.stream_solution(PLAIN_PHASE, prompt, sampling, on_text=on_item, agent_id="agent-0")
     solution = run.finish(streamed, selection_rule="only")
     finish: FinishReason = "length" if completion.finish_reason == "length" else "stop"

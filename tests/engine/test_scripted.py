@@ -66,6 +66,14 @@ async def test_stream_deltas_join_to_the_final_text():
     assert final is not None and "".join(deltas) == final.text == "the answer is 4"
 
 
+async def test_stream_interval_gathers_that_many_tokens_a_piece_after_the_first():
+    client = ScriptedClient(["a b c d e f"])
+    stream = client.stream(Prompt.user("q"), Sampling(stream_interval=2))
+    pieces = [e for e in [e async for e in stream] if isinstance(e, TextDelta)]
+    assert [p.text for p in pieces] == ["a", " b c", " d e", " f"]
+    assert [p.token_ids for p in pieces] == [(0,), (1, 2), (3, 4), (5,)]
+
+
 async def test_closing_a_stream_early_counts_an_aborted_request():
     client = ScriptedClient(["a b c d e f"])
     stream = client.stream(Prompt.user("q"), tag="s")

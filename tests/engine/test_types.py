@@ -11,6 +11,7 @@ def test_sampling_rejects_out_of_range_values_naming_the_field():
         ({"n": 0}, "n"),
         ({"logprobs": 21}, "logprobs"),
         ({"min_tokens": 10, "max_tokens": 5}, "min_tokens"),
+        ({"stream_interval": 0}, "stream_interval"),
     ]:
         with pytest.raises(InputError, match=f"Sampling.{field}="):
             Sampling(**kwargs)

@@ -3,13 +3,17 @@ whole and streamed, the strategy named each way the server understands."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from engine import ScriptedClient
-from strategies.serve.request import CONVERSATION_QUERY
-from tests.strategies.serve.serving import MODEL, REPLY, Served, extension, serving
+from strategies.serve import ServeSettings
+from strategies.serve.app import _Reply
+from strategies.serve.request import CONVERSATION_QUERY, plan_request
+from strategies.serve.schema import ChatCompletionRequest, Delta
+from tests.strategies.serve.serving import MODEL, REPLY, Served, SlowStreamClient, chat, extension, serving
 
 MARS_LIGHT = {"optivllm": {"config": {"preset": "lightweight", "verify_max_tokens": 16}}}
 QUESTION: list[Any] = [{"role": "user", "content": "What is 6 * 7?"}]
@@ -39,10 +43,15 @@ def test_plain_answers_in_openai_schema_with_cached_tokens_and_the_optivllm_reco
     assert set(info["usage_by_phase"]) == {"generate"} and "candidates" not in info
 
 
-def test_plain_streams_the_answer_token_by_token_then_finishes_with_the_record(served: Served) -> None:
-    chunks = _stream(served, MODEL, stream_options={"include_usage": True})
+def _pieces(chunks: list[Any]) -> list[str]:
+    return [c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content]
+
+
+def test_plain_streams_the_answer_token_by_token_then_finishes_with_the_record() -> None:
+    with serving(SlowStreamClient(REPLY, delay=0.02)) as paced:  # an engine writing one token a step
+        chunks = _stream(paced, MODEL, stream_options={"include_usage": True})
     assert chunks[0].choices[0].delta.role == "assistant"
-    pieces = [c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content]
+    pieces = _pieces(chunks)
     assert len(pieces) == len(REPLY.split(" ")) > 1 and "".join(pieces) == REPLY
     last_choice = [c for c in chunks if c.choices][-1]
     assert last_choice.choices[0].finish_reason == "stop"
@@ -50,6 +59,19 @@ def test_plain_streams_the_answer_token_by_token_then_finishes_with_the_record(s
     usage_chunk = chunks[-1]
     assert usage_chunk.choices == [] and usage_chunk.usage is not None and usage_chunk.usage.completion_tokens > 0
     assert len({c.id for c in chunks}) == 1
+
+
+def test_text_that_piled_up_while_the_server_was_busy_goes_out_as_one_chunk(served: Served) -> None:
+    # the scripted stream writes every word in one event-loop turn: nothing comes between them
+    pieces = _pieces(_stream(served, MODEL))
+    assert pieces == [REPLY]
+
+
+def test_stream_interval_gathers_that_many_tokens_a_chunk_after_the_first() -> None:
+    text = "one two three four five six seven eight"
+    with serving(SlowStreamClient(text, delay=0.02), settings=ServeSettings(stream_interval=3)) as paced:
+        pieces = _pieces(_stream(paced, MODEL))
+    assert pieces == ["one", " two three four", " five six seven", " eight"]
 
 
 def test_mars_lightweight_by_model_prefix_runs_its_phases(served: Served) -> None:
@@ -149,3 +171,11 @@ def test_earlier_turns_go_before_the_last_question_as_a_transcript() -> None:
     [(prompt, _, _)] = client.requests
     transcript = "User: What is 6 * 7?\n\nAssistant: 42"
     assert prompt.messages[-1].content == CONVERSATION_QUERY.format(transcript=transcript, query="And doubled?")
+
+
+@pytest.mark.parametrize("text", ["plain", 'quotes " and \\ back', "line\nbreak\ttab", "ünï ☃ 😀", "\u2028\x00"])
+def test_a_text_chunk_is_the_chunk_the_schema_would_write(text: str) -> None:
+    reply = _Reply(MODEL, plan_request(ChatCompletionRequest.model_validate(chat()), served=MODEL))
+    fast, slow = reply.text_chunk(text), reply.chunk(Delta(content=text))
+    assert fast.startswith(b"data: ") and fast.endswith(b"\n\n")
+    assert json.loads(fast[6:]) == json.loads(slow[6:])
