@@ -504,11 +504,12 @@ def plot_adaptive(payload: dict[str, Any], path: Path) -> str:
 
 def serve_section(payload: dict[str, Any]) -> str:
     """`optivllm serve` (streamed, the openai client) against `run_batch` in process, per concurrency."""
+    interval = payload.get("stream_interval", 1)
     lines = [
-        "### Served over HTTP vs in process",
+        "### Served over HTTP vs in process" + (f" (stream interval {interval})" if interval != 1 else ""),
         "",
         f"{_engine_line(payload)}; {payload['q']} questions per measurement, max_tokens {payload['max_tokens']}, "
-        f"seed {payload['seed']}. Command: `{payload['command']}`.",
+        f"stream interval {interval}, seed {payload['seed']}. Command: `{payload['command']}`.",
         "",
         "| strategy | clients | served q/s | in-process q/s | served / in-process | first byte p50 s "
         "| first answer token p50 s | engine requests |",
@@ -520,6 +521,32 @@ def serve_section(payload: dict[str, Any]) -> str:
         lines.append(
             f"| {r['strategy']} | {r['concurrency']} | {s['questions_per_s']} | {i['questions_per_s']} | "
             f"{ratio:.2f} | {s['first_byte_s']['p50']} | {s['first_answer_token_s']['p50']} | {s['engine_requests']} |"
+        )
+    return "\n".join(lines)
+
+
+def scale_section(payload: dict[str, Any]) -> str:
+    """One batch over 1, 2, ... engine replicas on Ray: questions/s and who answered what."""
+    engine = payload["engine"]
+    cpu = f", {engine['cpu']}" if "cpu" in engine else ""
+    lines = [
+        "### Engine replicas on Ray",
+        "",
+        f"{engine['model']} on {engine['device']}{cpu}, vLLM {engine['vllm']}, {engine['dtype']}; "
+        f"{payload['q']} questions per measurement, max_tokens {payload['max_tokens']}, seed {payload['seed']}. "
+        f"Command: `{payload['command']}`.",
+        "",
+        "| strategy | replicas | q/s | vs the first | start s | answered by replica | where | engine requests |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in payload["rows"]:
+        where = "; ".join(
+            f"GPUs {','.join(p['gpus'])}" if p.get("gpus") else f"cores {','.join(map(str, p['cores']))}"
+            for p in r["placement"]
+        )
+        lines.append(
+            f"| {r['strategy']} | {r['replicas']} | {r['questions_per_s']} | {r['scaling']}x | {r['start_s']:.0f} | "
+            f"{r['answered_by_replica']} | {where} | {r['engine_requests']} |"
         )
     return "\n".join(lines)
 
@@ -549,8 +576,11 @@ def build(results: Path = RESULTS, plots: Path = HERE) -> str:
         sections.append(adaptive_section(d, [plot_adaptive(d, plots / "adaptive.png")]))
     if (c := _load(results, "consensus.json")) is not None:
         sections.append(consensus_section(c))
-    if (sv := _load(results, "serve.json")) is not None and sv["rows"]:
-        sections.append(serve_section(sv))
+    for name in ("serve.json", "serve_interval4.json"):
+        if (sv := _load(results, name)) is not None and sv["rows"]:
+            sections.append(serve_section(sv))
+    if (sc := _load(results, "scale.json")) is not None and sc["rows"]:
+        sections.append(scale_section(sc))
     if (v := _load(results, "vs_optillm.json")) is not None and _pair_rows(v):
         sections.append(vs_optillm_section(v, [plot_vs_optillm(v, plots / "vs_optillm.png")]))
     return "\n\n".join(sections)

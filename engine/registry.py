@@ -92,6 +92,12 @@ class ModelEntry(BaseModel):
     )
     max_model_len: int | None = Field(None, ge=16, description="Context window in tokens; None takes the model's own.")
     tensor_parallel_size: int = Field(1, ge=1, description="GPUs to shard the model over.")
+    data_parallel_size: int = Field(
+        1,
+        ge=1,
+        description="Copies of the model on one node, each on tensor_parallel_size GPUs, that vLLM "
+        "balances requests over (vLLM's data parallelism; for many nodes use `optivllm run --ray`).",
+    )
     gpu_memory_utilization: float = Field(
         0.85, gt=0.0, le=1.0, description="Share of GPU memory vLLM may take (GPU only)."
     )

@@ -275,6 +275,7 @@ class VLLMClient(StreamsUntil):
             extra_args=dict(s.extra) or None,
             structured_outputs=None if s.choice is None else StructuredOutputsParams(choice=list(s.choice)),
             output_kind=kind,
+            stream_interval=s.stream_interval if s.stream_interval > 1 else None,
         )
 
     # -- engine --------------------------------------------------------------------------------
@@ -396,6 +397,7 @@ def engine_kwargs(entry: ModelEntry, source: str, overrides: dict[str, Any], *, 
         "dtype": resolve_dtype(entry.dtype, on_cpu=on_cpu).dtype,
         "max_model_len": entry.max_model_len,
         "tensor_parallel_size": entry.tensor_parallel_size,
+        "data_parallel_size": entry.data_parallel_size,
         "enable_prefix_caching": entry.enable_prefix_caching,
         "generation_config": "vllm",  # our Sampling sets every field; ignore the model's defaults
         "seed": 0,

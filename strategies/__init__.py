@@ -64,6 +64,7 @@ from strategies.rstar import RStar, RStarConfig
 from strategies.rto import RoundTrip, RtoConfig
 from strategies.runner.batch import BatchItem, BatchResult, run_batch, run_batch_sync
 from strategies.runner.jsonl import RunOptions, run_jsonl
+from strategies.runner.replicas import RayReplicas, RaySettings, run_batch_ray
 from strategies.self_consistency import SelfConsistency, SelfConsistencyConfig
 
 OptimizerInfo = StrategyInfo
@@ -127,6 +128,8 @@ __all__ = [
     "PvgConfig",
     "RStar",
     "RStarConfig",
+    "RayReplicas",
+    "RaySettings",
     "RecursiveSelfAggregation",
     "Reread",
     "RoundTrip",
@@ -153,6 +156,7 @@ __all__ = [
     "register",
     "registered",
     "run_batch",
+    "run_batch_ray",
     "run_batch_sync",
     "run_jsonl",
     "solution_from",

@@ -51,6 +51,7 @@ from strategies.cli.args import (
 from strategies.cli.console import Console, console, engine_output_to, logging_to_console
 from strategies.cli.exit_codes import ExitCode
 from strategies.core.config import StrategyConfig
+from strategies.runner.replicas import RaySettings, require_ray
 
 DESCRIPTION = "The `optivllm` command: list models and strategies, ask one question, run a batch."
 EPILOG = (
@@ -161,6 +162,15 @@ def build_parser() -> ArgumentParser:
     run.add_argument("--no-reasoning", action="store_true", help="leave reasoning out of the output")
     run.add_argument("--retry-errors", action="store_true", help="run again the items that failed before")
     run.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    scale = run.add_argument_group("Ray (past one machine; needs optivllm[ray])")
+    scale.add_argument("--ray", action="store_true", help="spread the questions over engine replicas on Ray")
+    scale.add_argument("--replicas", type=positive_int, help="engine replicas, >= 1 (default 1; implies --ray)")
+    scale.add_argument(
+        "--ray-address", type=non_empty, help="join this cluster ('auto' or host:port; default: a local Ray instance)"
+    )
+    scale.add_argument(
+        "--cpus-per-replica", type=positive_int, help="CPUs per CPU replica (default: the cluster's shared out evenly)"
+    )
     run.set_defaults(command=cmd_run, prog=run.prog)
 
     serve = sub.add_parser(
@@ -173,6 +183,12 @@ def build_parser() -> ArgumentParser:
     serve.add_argument("--api-key", help="key clients must send as a Bearer token (default $OPTIVLLM_API_KEY)")
     serve.add_argument(
         "--max-in-flight", type=positive_int, default=64, help="requests run at once, >= 1; more get 429 (default 64)"
+    )
+    serve.add_argument(
+        "--stream-interval",
+        type=positive_int,
+        default=1,
+        help="tokens per streamed piece of an answer, >= 1 (as vllm serve; default 1: every token as it comes)",
     )
     serve.set_defaults(command=cmd_serve, prog=serve.prog)
     return parser
@@ -284,7 +300,15 @@ def cmd_run(args: argparse.Namespace) -> ExitCode:
         keep_reasoning=not args.no_reasoning,
         retry_errors=args.retry_errors,
     )
-    return run_file(options, entry, engine_output=_engine_output(args), quiet=args.quiet)
+    return run_file(options, entry, engine_output=_engine_output(args), quiet=args.quiet, ray=_ray_settings(args))
+
+
+def _ray_settings(args: argparse.Namespace) -> RaySettings | None:
+    """The Ray placement `run` asked for (any Ray flag asks for Ray), or None: one engine here."""
+    if not (args.ray or args.replicas or args.ray_address or args.cpus_per_replica):
+        return None
+    require_ray()  # before any file is written
+    return RaySettings(replicas=args.replicas or 1, address=args.ray_address, cpus_per_replica=args.cpus_per_replica)
 
 
 def _prepare(args: argparse.Namespace) -> tuple[ModelEntry, StrategyConfig]:
@@ -312,6 +336,7 @@ def cmd_serve(args: argparse.Namespace) -> ExitCode:
     settings = ServeSettings(
         api_keys=(key,) if key else (),
         max_in_flight=args.max_in_flight,
+        stream_interval=args.stream_interval,
         default_max_tokens=entry.sampling.max_tokens,
         share_batches=False,  # vLLM batches every request in flight continuously: no merging needed
     )

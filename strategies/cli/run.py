@@ -18,6 +18,7 @@ from strategies.cli.exit_codes import ExitCode
 from strategies.runner.batch import BatchResult
 from strategies.runner.files import RunSummary, summary_path
 from strategies.runner.jsonl import PreparedRun, RunOptions, run_prepared
+from strategies.runner.replicas import RayReplicas, RaySettings, ReplicaStats
 
 
 def run_file(
@@ -26,20 +27,27 @@ def run_file(
     *,
     engine_output: AbstractContextManager[Console],
     quiet: bool = False,
+    ray: RaySettings | None = None,
 ) -> ExitCode:
-    """Prepare, start the engine (inside `engine_output`) only if there is work, run, summarize."""
+    """Prepare, start the engine (inside `engine_output`; replicas on Ray with `ray`) only if
+    there is work, run, summarize."""
     run = PreparedRun(options)
     for note in run.notes:
         console().note(note)
     interrupted = False
     try:
         if run.todo:
-            with engine_output, VLLMClient(entry) as client:
+            # the engine starts inside `engine_output`: what it prints goes to the engine log
+            with engine_output as con, _engines(entry, ray) as client:
+                if isinstance(client, RayReplicas):
+                    con.note(_placement(client))
                 progress = Progress(len(run.todo), quiet=quiet)
                 try:
                     asyncio.run(run_prepared(run, client, on_result=progress.update))
                 finally:
                     progress.close()
+                    if isinstance(client, RayReplicas):
+                        con.note(_replica_report(client))
         else:
             run.write_input_errors()
     except KeyboardInterrupt:
@@ -50,6 +58,35 @@ def run_file(
         console().note(f"interrupted: {run.written} item(s) written this run; re-run the same command to resume")
         return ExitCode.INTERRUPTED
     return ExitCode.FAILURES if summary.failures else ExitCode.OK
+
+
+def _engines(entry: ModelEntry, ray: RaySettings | None) -> VLLMClient | RayReplicas:
+    return VLLMClient(entry) if ray is None else RayReplicas(entry, settings=ray)
+
+
+def _placement(pool: RayReplicas) -> str:
+    where = "; ".join(f"{s.replica} on {s.host} ({_devices(s)})" for s in pool.stats())
+    return f"optivllm: {pool.replicas} {pool.device} replica(s) of {pool.entry.name}: {where}; Ray's logs: {pool.session_dir}"
+
+
+def _replica_report(pool: RayReplicas) -> str:
+    parts = [
+        f"{s.replica}: {s.finished} answered" + (f", died {s.restarts}x ({s.requeued} re-sent)" if s.restarts else "")
+        for s in pool.stats()
+    ]
+    return "optivllm: replicas " + "; ".join(parts)
+
+
+def _devices(s: ReplicaStats) -> str:
+    return f"GPUs {','.join(s.gpus)}" if s.gpus else f"cores {_span(s.cores)}"
+
+
+def _span(cores: list[int]) -> str:
+    return (
+        f"{cores[0]}-{cores[-1]}"
+        if len(cores) > 1 and cores == list(range(cores[0], cores[-1] + 1))
+        else ",".join(map(str, cores))
+    )
 
 
 class Progress:

@@ -1,5 +1,6 @@
-"""Batch runs: many queries through one strategy on one client (`run_batch`), and resumable JSONL
-files in and out (`run_jsonl`: the library side of `optivllm run`).
+"""Batch runs: many queries through one strategy on one client (`run_batch`) or on engine replicas
+on a Ray cluster (`RayReplicas`, `run_batch_ray`), and resumable JSONL files in and out
+(`run_jsonl`: the library side of `optivllm run`).
 
 Example:
     >>> from strategies.runner import BatchItem
@@ -19,6 +20,8 @@ from strategies.runner.files import (
     summary_path,
 )
 from strategies.runner.jsonl import PreparedRun, RunOptions, config_of, run_jsonl, run_prepared
+from strategies.runner.replica import Replica
+from strategies.runner.replicas import RayReplicas, RaySettings, ReplicaStats, run_batch_ray
 
 __all__ = [
     "BatchItem",
@@ -26,6 +29,10 @@ __all__ = [
     "Done",
     "OutputWriter",
     "PreparedRun",
+    "RayReplicas",
+    "RaySettings",
+    "Replica",
+    "ReplicaStats",
     "RunOptions",
     "RunSummary",
     "as_items",
@@ -34,6 +41,7 @@ __all__ = [
     "read_input",
     "recover_output",
     "run_batch",
+    "run_batch_ray",
     "run_batch_sync",
     "run_jsonl",
     "run_prepared",

@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -102,6 +103,14 @@ class BatchResult(BaseModel):
 OnResult = Callable[[BatchResult], Awaitable[None] | None]
 
 
+async def report(on_result: OnResult | None, result: BatchResult) -> None:
+    """Call `on_result` with `result` (and await it, if it is async); None: nothing."""
+    if on_result is not None:
+        maybe = on_result(result)
+        if inspect.isawaitable(maybe):
+            await maybe
+
+
 def as_items(queries: Iterable[BatchItem | str]) -> Iterable[BatchItem]:
     """Plain strings become items with ids "0", "1", ..."""
     for i, q in enumerate(queries):
@@ -182,10 +191,7 @@ async def run_batch(
                 raise outcome
             if launch():
                 pending += 1
-            if on_result is not None:
-                maybe = on_result(outcome)
-                if asyncio.iscoroutine(maybe):
-                    await maybe
+            await report(on_result, outcome)
             yield outcome
     finally:
         for task in list(running):

@@ -16,7 +16,6 @@ the command's progress bar and report.
 
 from __future__ import annotations
 
-import inspect
 import time
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from engine import ModelClient
 from strategies.catalog import get_strategy
 from strategies.core.config import StrategyConfig
-from strategies.runner.batch import DEFAULT_CONCURRENCY, BatchItem, BatchResult, OnResult, run_batch
+from strategies.runner.batch import DEFAULT_CONCURRENCY, BatchItem, BatchResult, OnResult, report, run_batch
 from strategies.runner.files import (
     Done,
     OutputWriter,
@@ -37,6 +36,7 @@ from strategies.runner.files import (
     summarize,
     summary_path,
 )
+from strategies.runner.replicas import RayReplicas
 
 
 class RunOptions(BaseModel):
@@ -113,8 +113,11 @@ class PreparedRun:
         return summary
 
 
-async def run_prepared(run: PreparedRun, client: ModelClient, *, on_result: OnResult | None = None) -> RunSummary:
-    """Run the work left on `client`, appending each result as it finishes.
+async def run_prepared(
+    run: PreparedRun, client: ModelClient | RayReplicas, *, on_result: OnResult | None = None
+) -> RunSummary:
+    """Run the work left on `client` (one engine, or replicas on Ray with `concurrency` each),
+    appending each result as it finishes.
 
     `on_result` is called (and awaited, if async) with each result of `run.todo` once it is
     written: a progress bar's hook.
@@ -125,18 +128,21 @@ async def run_prepared(run: PreparedRun, client: ModelClient, *, on_result: OnRe
     try:
         run._write_input_errors(writer)
         run.started = time.perf_counter()  # rates cover the batch, not the engine's start
-        async for result in run_batch(run.todo, strategy, client, concurrency=o.concurrency):
+        if isinstance(client, RayReplicas):
+            results = client.run(run.todo, strategy, concurrency=o.concurrency)
+        else:
+            results = run_batch(run.todo, strategy, client, concurrency=o.concurrency)
+        async for result in results:
             run.record(writer, result)
-            if on_result is not None:
-                reported = on_result(result)
-                if inspect.isawaitable(reported):
-                    await reported
+            await report(on_result, result)
     finally:
         writer.close()
     return run.summary()
 
 
-async def run_jsonl(options: RunOptions, client: ModelClient, *, on_result: OnResult | None = None) -> RunSummary:
+async def run_jsonl(
+    options: RunOptions, client: ModelClient | RayReplicas, *, on_result: OnResult | None = None
+) -> RunSummary:
     """A whole run on an existing client; returns the summary (also written to disk)."""
     return await run_prepared(PreparedRun(options), client, on_result=on_result)
 

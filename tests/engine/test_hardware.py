@@ -73,3 +73,13 @@ def test_entry_thread_settings_override_the_machine_and_the_user_env_overrides_b
 def test_this_machine_is_described_with_its_vector_flags():
     cpu = cpu_info()
     assert cpu.cores >= 1 and cpu.describe().startswith(cpu.model)
+
+
+def test_an_entrys_data_parallel_size_reaches_the_engine_beside_its_tensor_parallel_size():
+    from engine import vllm_client
+
+    entry = ModelEntry(name="m", source="x", dtype="bfloat16", tensor_parallel_size=2, data_parallel_size=4)
+    kwargs = vllm_client.engine_kwargs(entry, "x", {}, on_cpu=False)
+    assert (kwargs["tensor_parallel_size"], kwargs["data_parallel_size"]) == (2, 4)
+    with pytest.raises(ValueError, match="data_parallel_size"):
+        ModelEntry(name="m", source="x", data_parallel_size=0)

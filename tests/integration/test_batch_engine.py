@@ -5,6 +5,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -116,8 +117,9 @@ def test_a_killed_run_resumes_with_every_id_exactly_once(tmp_path: Path):
     kept = partial[:5]
     out.write_text("".join(written[:5]) + '{"id": "q9", "answer": "tor')
 
-    # 2) the same command again: keeps the five records, drops the torn line, runs exactly q3..q9
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    # 2) the same command again: keeps the five records, drops the torn line, runs exactly q3..q9;
+    #    it ends by itself, closing its engine: none of the engine's processes is left after it
+    done = _run_watching_children(argv)
     assert done.returncode == 1, done.stderr[-3000:]  # the two bad input lines are failures
     assert "resuming" in done.stderr and "torn last line" in done.stderr
     records = _records(out)
@@ -134,6 +136,30 @@ def test_a_killed_run_resumes_with_every_id_exactly_once(tmp_path: Path):
     assert f"engine output goes to {log}" in done.stderr
     assert not [n for n in ENGINE_NOISE if n in done.stdout + done.stderr], done.stdout + done.stderr
     assert "Loading safetensors" in log.read_text()
+
+
+def _run_watching_children(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run `argv` to its end; fail if a process it started outlives it (its engine's, say)."""
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    run = psutil.Process(proc.pid)
+    children: dict[int, psutil.Process] = {}
+    streams: list[str] = []
+
+    def read() -> None:
+        streams.extend(proc.communicate(timeout=600))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    while reader.is_alive():
+        with contextlib.suppress(psutil.Error):
+            children.update((p.pid, p) for p in run.children(recursive=True))
+        reader.join(0.2)
+    _, alive = psutil.wait_procs(list(children.values()), timeout=30)
+    for leftover in alive:
+        with contextlib.suppress(psutil.Error):
+            leftover.kill()
+    assert children and not alive, f"processes outlived the run that closed its engine: {alive}"
+    return subprocess.CompletedProcess(argv, proc.returncode, streams[0], streams[1])
 
 
 def test_unknown_strategy_or_model_fails_before_the_engine_starts(tmp_path: Path):

@@ -76,6 +76,8 @@ def test_a_limit_of_zero_is_accepted(questions: Path, capsys: pytest.CaptureFixt
         (["-c", "missing.toml"], "argument --config/-c: file 'missing.toml' does not exist"),
         (["--models", "missing.toml"], "argument --models: file 'missing.toml' does not exist"),
         (["--bogus"], "unrecognized arguments: --bogus"),
+        (["--ray", "--replicas", "0"], "argument --replicas: must be >= 1"),
+        (["--cpus-per-replica", "x"], "argument --cpus-per-replica: "),
     ],
     ids=[
         "set-without-equals",
@@ -87,6 +89,8 @@ def test_a_limit_of_zero_is_accepted(questions: Path, capsys: pytest.CaptureFixt
         "missing-config",
         "missing-models-file",
         "unknown-flag",
+        "zero-replicas",
+        "bad-cpus-per-replica",
     ],
 )
 def test_each_bad_run_flag_is_one_line_with_exit_code_2_before_anything_is_written(

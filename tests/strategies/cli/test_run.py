@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
 from engine import ModelEntry, ScriptedClient
 from strategies.cli import ExitCode, main
+from strategies.runner import RaySettings
 
 
 class ScriptedEngine(ScriptedClient):
@@ -81,3 +83,25 @@ def test_verbose_keeps_the_engine_output_on_the_terminal(tmp_path: Path, capfd: 
     assert main(["-v", *_argv(_questions(tmp_path))]) == ExitCode.OK
     assert "engine output goes to" not in capfd.readouterr().err
     assert not (tmp_path / "out.engine.log").exists()
+
+
+def test_any_ray_flag_asks_for_replicas_on_ray_and_none_keeps_one_engine_here(tmp_path: Path):
+    from strategies.cli.commands import _ray_settings, build_parser
+
+    def settings(*extra: str) -> object:
+        return _ray_settings(build_parser().parse_args(_argv(_questions(tmp_path), *extra)))
+
+    assert settings() is None
+    assert settings("--ray") == RaySettings(replicas=1)
+    assert settings("--replicas", "4", "--ray-address", "auto") == RaySettings(replicas=4, address="auto")
+    assert settings("--cpus-per-replica", "2") == RaySettings(cpus_per_replica=2)
+
+
+def test_a_ray_run_without_ray_installed_is_one_line_with_exit_code_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+):
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` fails as if it were not installed
+    assert main(_argv(_questions(tmp_path), "--ray")) == ExitCode.USAGE
+    err = capfd.readouterr().err
+    assert "Ray is not installed" in err and "optivllm[ray]" in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["q.jsonl"], "no output, summary or engine log"
