@@ -9,8 +9,10 @@ For each strategy and each concurrency C, the same Q generated questions
   role), the time to the first answer token (the first non-empty `delta.content`) and the whole
   latency; the engine requests come from the `optivllm` record of the last chunk;
 - `in_process`: `run_batch` with `concurrency=C` on the same client: no HTTP, no JSON.
-Reported: wall time, questions/s, latency (mean, p50, p90), engine requests, failures, and
-`overhead` = served wall / in-process wall. The clients share the server's process and cores,
+Reported: wall time, questions/s, latency (mean, p50, p90), engine requests, completion
+tokens (the work done: an adaptive strategy such as MARS may do more for one question in one
+mode than in the other), failures, and `overhead` = served wall / in-process wall. Use a Q of
+a few times C for such strategies: with one wave the wall time is the slowest question's. The clients share the server's process and cores,
 so on a small CPU the overhead includes the clients' own work. The prefix cache is reset
 before every measurement. Token budgets as `bench_throughput` (verification gets half).
 
@@ -66,6 +68,7 @@ class Timing:
     first_token_s: float | None
     latency_s: float
     engine_requests: int
+    completion_tokens: int
     failed: bool
 
 
@@ -102,12 +105,13 @@ async def serving(client: ModelClient, max_in_flight: int, stream_interval: int 
 async def _ask(api: Any, model: str, item: BatchItem, config: dict[str, Any]) -> Timing:
     start = time.perf_counter()
     first_byte = first_token = None
-    requests = 0
+    requests = tokens = 0
     try:
         stream = await api.chat.completions.create(
             model=model,
             messages=[{"role": "user", "content": item.question}],
             stream=True,
+            stream_options={"include_usage": True},
             extra_body={"optivllm": {"config": config}},
         )
         async for chunk in stream:
@@ -117,9 +121,10 @@ async def _ask(api: Any, model: str, item: BatchItem, config: dict[str, Any]) ->
                 first_token = now
             info = (chunk.model_extra or {}).get("optivllm") or {}
             requests = info.get("engine_requests", requests)
+            tokens = chunk.usage.completion_tokens if chunk.usage is not None else tokens
     except Exception:  # a failed request is counted as a failure; the benchmark goes on
-        return Timing(first_byte, first_token, time.perf_counter() - start, requests, failed=True)
-    return Timing(first_byte, first_token, time.perf_counter() - start, requests, failed=False)
+        return Timing(first_byte, first_token, time.perf_counter() - start, requests, tokens, failed=True)
+    return Timing(first_byte, first_token, time.perf_counter() - start, requests, tokens, failed=False)
 
 
 async def through_server(
@@ -154,12 +159,13 @@ def _spread(values: list[float]) -> dict[str, float | None]:
     }
 
 
-def _mode(wall: float, q: int, latencies: list[float], requests: int, failures: int) -> dict[str, Any]:
+def _mode(wall: float, q: int, latencies: list[float], requests: int, tokens: int, failures: int) -> dict[str, Any]:
     return {
         "wall_s": round(wall, 3),
         "questions_per_s": round(q / wall, 4) if wall else 0.0,
         "latency_s": _spread(latencies),
         "engine_requests": requests,
+        "completion_tokens": tokens,
         "failures": failures,
     }
 
@@ -176,7 +182,8 @@ async def measure(
     model = f"{strategy}-{_served_name(client)}"
     wall, timings = await through_server(base_url, model, items, concurrency, config)
     ok = [t for t in timings if not t.failed]
-    row["served"] = _mode(wall, q, [t.latency_s for t in ok], sum(t.engine_requests for t in ok), q - len(ok))
+    requests, tokens = sum(t.engine_requests for t in ok), sum(t.completion_tokens for t in ok)
+    row["served"] = _mode(wall, q, [t.latency_s for t in ok], requests, tokens, q - len(ok))
     row["served"]["first_byte_s"] = _spread([t.first_byte_s for t in ok if t.first_byte_s is not None])
     row["served"]["first_answer_token_s"] = _spread([t.first_token_s for t in ok if t.first_token_s is not None])
 
@@ -187,8 +194,8 @@ async def measure(
     results = [r async for r in run_batch(items, optimizer, client, concurrency=concurrency)]
     in_wall = time.perf_counter() - start
     done = [r for r in results if r.ok]
-    requests = sum(r.usage.requests for r in done)
-    row["in_process"] = _mode(in_wall, q, [r.elapsed_s for r in done], requests, q - len(done))
+    requests, tokens = sum(r.usage.requests for r in done), sum(r.usage.completion_tokens for r in done)
+    row["in_process"] = _mode(in_wall, q, [r.elapsed_s for r in done], requests, tokens, q - len(done))
     row["overhead"] = round(wall / in_wall, 3) if in_wall else None
     return row
 

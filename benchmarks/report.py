@@ -512,15 +512,17 @@ def serve_section(payload: dict[str, Any]) -> str:
         f"stream interval {interval}, seed {payload['seed']}. Command: `{payload['command']}`.",
         "",
         "| strategy | clients | served q/s | in-process q/s | served / in-process | first byte p50 s "
-        "| first answer token p50 s | engine requests |",
-        "|---|---|---|---|---|---|---|---|",
+        "| first answer token p50 s | engine requests (served / in process) | completion tokens (served / in process) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in payload["rows"]:
         s, i = r["served"], r["in_process"]
         ratio = s["questions_per_s"] / i["questions_per_s"] if i["questions_per_s"] else 0.0
+        tokens = f"{s['completion_tokens']} / {i['completion_tokens']}" if "completion_tokens" in s else "not recorded"
         lines.append(
             f"| {r['strategy']} | {r['concurrency']} | {s['questions_per_s']} | {i['questions_per_s']} | "
-            f"{ratio:.2f} | {s['first_byte_s']['p50']} | {s['first_answer_token_s']['p50']} | {s['engine_requests']} |"
+            f"{ratio:.2f} | {s['first_byte_s']['p50']} | {s['first_answer_token_s']['p50']} | "
+            f"{s['engine_requests']} / {i['engine_requests']} | {tokens} |"
         )
     return "\n".join(lines)
 
@@ -576,7 +578,7 @@ def build(results: Path = RESULTS, plots: Path = HERE) -> str:
         sections.append(adaptive_section(d, [plot_adaptive(d, plots / "adaptive.png")]))
     if (c := _load(results, "consensus.json")) is not None:
         sections.append(consensus_section(c))
-    for name in ("serve.json", "serve_interval4.json"):
+    for name in ("serve.json", "serve_interval4.json", "serve_mars.json"):
         if (sv := _load(results, name)) is not None and sv["rows"]:
             sections.append(serve_section(sv))
     if (sc := _load(results, "scale.json")) is not None and sc["rows"]:

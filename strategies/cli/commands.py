@@ -157,7 +157,12 @@ def build_parser() -> ArgumentParser:
     run.add_argument("--input", "-i", type=existing_file, required=True, help="questions, one JSON object a line")
     run.add_argument("--output", "-o", type=output_file, required=True, help="results JSONL (appended to)")
     _add_engine_args(run, default_strategy="mars")
-    run.add_argument("--concurrency", type=positive_int, default=64, help="queries in flight, >= 1 (default 64)")
+    run.add_argument(
+        "--concurrency",
+        type=positive_int,
+        default=64,
+        help="queries in flight (on each replica with --ray), >= 1 (default 64)",
+    )
     run.add_argument("--limit", type=non_negative_int, help="run at most this many input items (>= 0)")
     run.add_argument("--no-reasoning", action="store_true", help="leave reasoning out of the output")
     run.add_argument("--retry-errors", action="store_true", help="run again the items that failed before")

@@ -217,7 +217,7 @@ class RayReplicas:
 
     def _start_engines(self, ray: Any) -> None:
         refs = [slot.actor.start.remote(slot.cores) for slot in self._slots]
-        self._wait(ray, refs, "start their engines")
+        self._wait(ray, refs, "start its engine")
 
     def _wait(self, ray: Any, refs: list[Any], doing: str) -> list[Any]:
         """Every ref's value, or an error naming the replica that failed and why."""
@@ -225,9 +225,10 @@ class RayReplicas:
         if pending:
             stuck = [i for i, r in enumerate(refs) if r in pending]
             raise EngineStartError(
-                f"replica(s) {stuck} of {self.entry.name!r} did not {doing} within "
+                f"replica(s) {stuck} of {self.entry.name!r} could not {doing} within "
                 f"{self.settings.start_timeout_s:g} s; asked for {self._slots[0].resources} each, "
-                f"the cluster has {ray.cluster_resources()} (Ray's logs: {self.session_dir})"
+                f"the cluster has {_cpus_gpus(ray.cluster_resources())} ({_cpus_gpus(ray.available_resources())} "
+                f"free now) (Ray's logs: {self.session_dir})"
             )
         values = []
         for i, ref in enumerate(refs):
@@ -465,6 +466,10 @@ def _session_dir(ray: Any) -> str:
         return str(ray._private.worker._global_node.get_session_dir_path())
     except Exception:  # a private API: fall back to Ray's default place
         return "/tmp/ray/session_latest"
+
+
+def _cpus_gpus(resources: dict[str, float]) -> str:
+    return f"{resources.get('CPU', 0):g} CPU, {resources.get('GPU', 0):g} GPU"
 
 
 def _gist(err: BaseException) -> str:

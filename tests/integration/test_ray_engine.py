@@ -2,22 +2,29 @@
 model, one core each (the CI machine has 2).
 
 The command-line test runs first, on a Ray instance of its own that the command starts and
-stops; the library tests then share one pool of 2 replicas; the fault test kills a replica last.
+stops (and that Ctrl-C stops); the library tests then share one pool of 2 replicas; the fault
+test kills a replica last.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
-from engine import ConfigError, VLLMClient, load_registry
+from engine import ConfigError, EngineStartError, VLLMClient, load_registry
 from strategies import BatchItem, run_batch
+from strategies.cli import ExitCode
 from strategies.runner import PreparedRun, RayReplicas, RaySettings, RunOptions, run_jsonl, run_prepared
 
 pytestmark = pytest.mark.engine
@@ -35,24 +42,48 @@ def _write_questions(path: Path, items: list[BatchItem]) -> None:
 
 
 def _records(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines()]
+    """The whole records of `path` (a line a run is still writing is left out)."""
+    lines = path.read_bytes().splitlines(keepends=True)
+    return [json.loads(line) for line in lines if line.endswith(b"\n")]
 
 
-async def test_the_run_command_on_ray_resumes_what_a_single_engine_run_left(engine_client: VLLMClient, tmp_path: Path):
+async def test_the_run_command_on_ray_resumes_a_single_engine_run_and_stops_cleanly_on_ctrl_c(
+    engine_client: VLLMClient, tmp_path: Path
+):
     questions, out = tmp_path / "questions.jsonl", tmp_path / "results.jsonl"
-    _write_questions(questions, _items(6))
-    first = RunOptions(input=questions, output=out, strategy="plain", config=PLAIN, limit=2)
-    await run_jsonl(first, engine_client)  # two answered on one engine here, four left
-    command = [sys.executable, "-m", "strategies.cli", "run", "-i", str(questions), "-o", str(out)]
-    command += ["--strategy", "plain", "--set", "max_tokens=12", "--ray", "--replicas", "2", "--quiet"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    records = _records(out)
-    assert sorted(r["id"] for r in records) == [f"q{i}" for i in range(6)]  # every id exactly once
-    assert all(r.get("error") is None for r in records)
+    _write_questions(questions, _items(120))
+    options = RunOptions(input=questions, output=out, strategy="plain", config=PLAIN)
+    await run_jsonl(options.model_copy(update={"limit": 2}), engine_client)  # q0, q1 on one engine here
+
+    # the same file on 2 replicas, one question in flight each; Ctrl-C (SIGINT to the whole
+    # process group, as a terminal sends it) once the replicas have written a few
+    command = [sys.executable, "-m", "strategies.cli", "run", "-i", str(questions), "-o", str(out), "--quiet"]
+    command += ["--strategy", "plain", "--set", "max_tokens=12", "--ray", "--replicas", "2", "--concurrency", "1"]
+    proc = subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    started: dict[int, psutil.Process] = {}
+    deadline = time.monotonic() + 600
+    while len(_records(out)) < 6:
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[1][-3000:]
+        with contextlib.suppress(psutil.Error):
+            started.update((c.pid, c) for c in psutil.Process(proc.pid).children(recursive=True))
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == ExitCode.INTERRUPTED, err[-3000:]
+    assert "2 cpu replica(s)" in err and "re-run the same command to resume" in err
+    _, alive = psutil.wait_procs(list(started.values()), timeout=60)  # Ray's and the engines' processes
+    for leftover in alive:
+        with contextlib.suppress(psutil.Error):
+            leftover.kill()
+    assert started and not alive, f"processes outlived the interrupted run: {alive}"
+    written = [r["id"] for r in _records(out)]
+    assert written[:2] == ["q0", "q1"] and len(written) == len(set(written)) < 120  # whole rows, none twice
     summary = json.loads((tmp_path / "results.summary.json").read_text())
-    assert (summary["resumed_items"], summary["run_items"]) == (2, 4)  # finished ids went to no replica
-    assert "2 cpu replica(s)" in done.stderr and "re-run" not in done.stderr
+    assert summary["resumed_items"] == 2 and summary["run_items"] == len(written) - 2  # q0, q1 went to no replica
+
+    # and the rest on one engine again: every id exactly once
+    await run_jsonl(options, engine_client)
+    assert sorted(r["id"] for r in _records(out)) == sorted(f"q{i}" for i in range(120))
 
 
 @pytest.fixture(scope="module")
@@ -121,6 +152,18 @@ def test_more_replicas_than_the_cluster_holds_is_an_error_naming_both(pool: RayR
     too_many = RaySettings(replicas=cpus + 1, cpus_per_replica=1)
     with pytest.raises(ConfigError, match=rf"{cpus + 1} CPU replica\(s\).*need 1 CPU\(s\) each.*CPUs \[{cpus}\]"):
         RayReplicas(load_registry().get(), settings=too_many).start()
+
+
+def test_a_replica_the_busy_cluster_cannot_place_is_an_error_naming_what_was_asked_and_what_there_is(
+    pool: RayReplicas,
+):
+    # the pool holds every CPU: one more replica waits for one until its start timeout
+    waiting = RaySettings(replicas=1, cpus_per_replica=1, start_timeout_s=3)
+    with pytest.raises(
+        EngineStartError,
+        match=r"could not be placed within 3 s; asked for .*'num_cpus': 1.*has \d+ CPU, 0 GPU \(0 CPU, 0 GPU free now\)",
+    ):
+        RayReplicas(load_registry().get(), settings=waiting).start()
 
 
 async def test_a_replica_killed_after_its_first_result_loses_no_question(pool: RayReplicas):
