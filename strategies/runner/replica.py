@@ -38,9 +38,11 @@ class Replica:
         return self.client is not None
 
     def where(self) -> dict[str, Any]:
-        """Where this replica runs: its node, host, process, the cores it may use and its GPUs."""
+        """Where this replica runs: its node, host, process, the cores it may use, its GPUs and
+        its engine's processes."""
         info: dict[str, Any] = {"host": socket.gethostname(), "pid": os.getpid(), "node": "", "gpus": []}
         info["cores"] = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+        info["engine_pids"] = _engine_pids() if self.client is not None else []
         try:
             import ray
 
@@ -79,3 +81,17 @@ class Replica:
         close = getattr(client, "close", None)
         if close is not None:
             close()
+
+
+def _engine_pids() -> list[int]:
+    """This process's children but Python's resource tracker: the engine's processes."""
+    import psutil
+
+    pids = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "resource_tracker" not in " ".join(child.cmdline()):
+                pids.append(child.pid)
+        except psutil.Error:  # it ended meanwhile
+            continue
+    return pids

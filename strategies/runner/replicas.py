@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import uuid
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Iterable
@@ -53,7 +52,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine import ClientError, ConfigError, EngineDeadError, EngineStartError, ModelEntry
+from engine import ClientError, ConfigError, EngineDeadError, EngineStartError, ModelEntry, cpu_info
 from strategies.catalog import get_strategy
 from strategies.core.strategy import Optimizer
 from strategies.runner.batch import DEFAULT_CONCURRENCY, BatchItem, BatchResult, OnResult, as_items, report
@@ -146,7 +145,7 @@ class RayReplicas:
         if not ray.is_initialized():
             if s.address is None:
                 ray.init(
-                    num_cpus=os.cpu_count(),
+                    num_cpus=cpu_info().cores,  # the cores this process may use, not the host's
                     include_dashboard=False,
                     log_to_driver=False,
                     object_store_memory=256 * 1024 * 1024,
@@ -363,10 +362,10 @@ class RayReplicas:
             return
         cause = getattr(err, "cause", None)
         if isinstance(err, ray.exceptions.RayActorError) or isinstance(cause, EngineDeadError):
-            if slot.healthy:
+            if slot.healthy:  # the first of its calls to fail: the others follow
                 logger.warning("replica %d died (%s); its questions run again", slot.index, _gist(err))
-            if isinstance(cause, EngineDeadError):  # the actor lives, its engine does not: restart it
-                ray.kill(slot.actor, no_restart=False)
+                if isinstance(cause, EngineDeadError):  # the actor lives, its engine does not: restart it
+                    ray.kill(slot.actor, no_restart=False)
             slot.healthy = False
             batch.again(item, slot)
             return

@@ -166,22 +166,36 @@ def test_a_replica_the_busy_cluster_cannot_place_is_an_error_naming_what_was_ask
         RayReplicas(load_registry().get(), settings=waiting).start()
 
 
-async def test_a_replica_killed_after_its_first_result_loses_no_question(pool: RayReplicas):
+async def test_a_killed_replica_and_a_dead_engine_lose_no_question(pool: RayReplicas):
+    """Replica 0's actor is killed after its first answer, replica 1's engine after its own:
+    for a while no replica can answer; Ray restarts both, and every question still comes once."""
     import ray
 
     before = _finished(pool)
-    killed: list[str] = []
+    engine_1 = (await pool.actor(1).where.remote())["engine_pids"]
+    assert engine_1, "replica 1 runs its engine in processes of its own"
+    done: set[int] = set()
 
-    def kill_replica_0_once(result: object) -> None:
-        if not killed and _finished(pool)[0] > before[0]:
-            killed.append(str(getattr(result, "id", "")))
-            ray.kill(pool.actor(0), no_restart=False)  # Ray restarts it; its questions go elsewhere
+    def kill_each_after_its_first_answer(result: object) -> None:
+        finished = _finished(pool)
+        if 0 not in done and finished[0] > before[0]:
+            done.add(0)
+            ray.kill(pool.actor(0), no_restart=False)  # the actor dies; Ray restarts it
+        if 1 not in done and finished[1] > before[1]:
+            done.add(1)
+            for pid in engine_1:  # the engine dies, the actor lives: the driver has Ray restart it
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
 
     results = [
-        r async for r in pool.run(_items(8, "k"), "plain", config=PLAIN, concurrency=2, on_result=kill_replica_0_once)
+        r
+        async for r in pool.run(
+            _items(8, "k"), "plain", config=PLAIN, concurrency=2, on_result=kill_each_after_its_first_answer
+        )
     ]
-    assert killed, "replica 0 answered nothing before the others finished"
+    assert done == {0, 1}, "a replica answered nothing before the others finished"
     assert sorted(r.id for r in results) == [f"k{i}" for i in range(8)]  # every id exactly once
     assert all(r.ok for r in results)
     stats = pool.stats()
-    assert stats[0].restarts == 1 and stats[0].requeued >= 1  # what it had in flight ran elsewhere
+    assert [s.restarts for s in stats] == [1, 1]
+    assert stats[0].requeued >= 1  # what replica 0 had in flight ran again
