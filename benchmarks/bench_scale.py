@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -32,8 +30,8 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 from benchmarks.bench_throughput import bench_config
 from benchmarks.datasets import generate
-from benchmarks.harness import RESULTS, ResultFile, common_args, failed, parse, whole_numbers
-from engine import ModelEntry, OptivllmError, cpu_info, load_registry, resolve_dtype
+from benchmarks.harness import RESULTS, ResultFile, common_args, describe_engine, failed, parse, whole_numbers
+from engine import ModelEntry, OptivllmError, load_registry, resolve_dtype
 from strategies import BatchItem, RayReplicas, RaySettings, strategy_names
 
 DEFAULT_OUT = RESULTS / "scale.json"
@@ -70,22 +68,13 @@ async def measure(
 
 def describe(entry: ModelEntry, device: str) -> dict[str, Any]:
     """Model, device and versions, as the driver sees them (the engines run in the replicas)."""
-    import torch
-    import vllm
-
-    info: dict[str, Any] = {
-        "vllm": getattr(vllm, "__version__", "?"),
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "model": entry.name,
-        "model_source": entry.source,
-        "device": device,
-        "dtype": resolve_dtype(entry.dtype, on_cpu=device == "cpu").dtype,
-    }
-    if device == "cpu":
-        info["cpu"] = cpu_info().describe()
-        info["cpu_count"] = os.cpu_count()
+    info = describe_engine(None)  # versions, and this machine's CPU
+    info.update(
+        model=entry.name,
+        model_source=entry.source,
+        device=device,
+        dtype=resolve_dtype(entry.dtype, on_cpu=device == "cpu").dtype,
+    )
     return info
 
 

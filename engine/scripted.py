@@ -126,7 +126,7 @@ class ScriptedClient(StreamsUntil):
         words = [w if i == 0 else " " + w for i, w in enumerate(completion.text.split(" "))]
         # a word is a token here: the first piece alone, then `stream_interval` words a piece
         step = sampling.stream_interval
-        starts = [0, *range(1, len(words), step)] if step > 1 else list(range(len(words)))
+        starts = [0, *range(1, len(words), step)]
         emitted: list[str] = []
         try:
             for start, end in zip(starts, [*starts[1:], len(words)], strict=True):

@@ -75,13 +75,6 @@ class Replica:
             raise ClientError("this replica's engine is not started (call start first)")
         return await solve_item(item, self._optimizers[key], self.client)
 
-    def stop(self) -> None:
-        """Shut the engine down (the replica can be started again)."""
-        client, self.client = self.client, None
-        close = getattr(client, "close", None)
-        if close is not None:
-            close()
-
 
 def _engine_pids() -> list[int]:
     """This process's children but Python's resource tracker: the engine's processes."""

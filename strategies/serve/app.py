@@ -382,6 +382,9 @@ def _stream(server: _Server, plan: Plan, reply: _Reply) -> Response:
     task.add_done_callback(lambda _: pending.put(_END))
     started = time.perf_counter()
 
+    def first_text_now() -> None:
+        server.metrics.first_token.labels(strategy=plan.strategy).observe(time.perf_counter() - started)
+
     async def events() -> AsyncIterator[bytes]:
         try:
             yield reply.chunk(Delta(role="assistant", content=""))
@@ -399,9 +402,7 @@ def _stream(server: _Server, plan: Plan, reply: _Reply) -> Response:
                     elif isinstance(item, str):
                         if first_text:
                             first_text = False
-                            server.metrics.first_token.labels(strategy=plan.strategy).observe(
-                                time.perf_counter() - started
-                            )
+                            first_text_now()
                         out.append(reply.text_chunk(item))
                     elif isinstance(item, Event):
                         progress = ProgressInfo(event=item.model_dump(mode="json"))
@@ -417,7 +418,7 @@ def _stream(server: _Server, plan: Plan, reply: _Reply) -> Response:
                 return
             done = task.result()
             if not done.streamed:
-                server.metrics.first_token.labels(strategy=plan.strategy).observe(time.perf_counter() - started)
+                first_text_now()
                 yield reply.chunk(Delta(content=_content(done)))
             info = OptivllmInfo.of(done.solution, done.candidates)
             yield reply.chunk(Delta(), finish_reason=done.finish_reason, optivllm=info)
